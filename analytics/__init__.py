@@ -1,0 +1,1 @@
+"""KPIs, cohorts, churn features and model: pure functions on DataFrames; plotly figures."""

@@ -1,0 +1,1 @@
+"""Recommendations: OpenAI client with structured output, and the rule-based fallback."""

@@ -1,0 +1,1 @@
+"""Accounts, argon2id hashing, roles and the Supabase Auth adapter."""

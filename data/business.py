@@ -1,0 +1,82 @@
+"""Businesses: creation (operators only) and settings (owners)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from auth.roles import Actor, Permission
+from data.audit import record_audit
+from data.schema import businesses
+from data.types import utcnow
+from scheduling.business import BusinessSettings, validate_slug
+
+
+class NotFound(LookupError):
+    """No such row in this business."""
+
+
+def create_business(
+    conn: Connection, *, settings: BusinessSettings, slug: str, is_demo: bool = False
+) -> int:
+    """Create a tenant. Operators only (CLI, seed): there is no actor before the business."""
+    now = utcnow()
+    values = {**settings.model_dump(), "slug": validate_slug(slug), "is_demo": is_demo}
+    business_id = conn.execute(
+        businesses.insert().values(**values, created_at=now, updated_at=now)
+    ).inserted_primary_key[0]
+    record_audit(
+        conn,
+        actor=Actor.operator(business_id=business_id),
+        action="create",
+        entity="businesses",
+        entity_id=business_id,
+        after=values,
+    )
+    return int(business_id)
+
+
+def load_business(conn: Connection, *, business_id: int) -> dict[str, Any]:
+    row = conn.execute(sa.select(businesses).where(businesses.c.id == business_id)).mappings()
+    found = row.first()
+    if found is None:
+        raise NotFound(f"business {business_id} does not exist")
+    return dict(found)
+
+
+def load_business_by_slug(conn: Connection, *, slug: str) -> dict[str, Any] | None:
+    row = conn.execute(sa.select(businesses).where(businesses.c.slug == slug)).mappings().first()
+    return None if row is None else dict(row)
+
+
+def list_businesses(conn: Connection) -> list[dict[str, Any]]:
+    """Operators only (CLI): every tenant, oldest first."""
+    return [
+        dict(r) for r in conn.execute(sa.select(businesses).order_by(businesses.c.id)).mappings()
+    ]
+
+
+def save_business_settings(conn: Connection, *, actor: Actor, settings: BusinessSettings) -> bool:
+    """Update name, time zone, country and currency. Returns False when nothing changed."""
+    actor.require(Permission.MANAGE_BUSINESS)
+    before = load_business(conn, business_id=actor.business_id)
+    after = settings.model_dump()
+    if all(before[key] == value for key, value in after.items()):
+        return False
+    conn.execute(
+        businesses.update()
+        .where(businesses.c.id == actor.business_id)
+        .values(**after, updated_at=utcnow())
+    )
+    record_audit(
+        conn,
+        actor=actor,
+        action="update",
+        entity="businesses",
+        entity_id=actor.business_id,
+        before={k: before[k] for k in after},
+        after=after,
+    )
+    return True

@@ -1,0 +1,1 @@
+"""Prophet demand models, baselines, backtests, peak-time tables and staffing suggestions."""

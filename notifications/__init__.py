@@ -1,0 +1,1 @@
+"""Templates, outbox, providers (Twilio SMS, SMTP e-mail, console) and the dispatcher."""

@@ -1,0 +1,1 @@
+"""Booking rules as plain functions: availability, conflicts, time zones, working hours."""
