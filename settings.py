@@ -112,6 +112,21 @@ class Settings(BaseSettings):
     def smtp_enabled(self) -> bool:
         return bool(self.smtp_host and self.smtp_from)
 
+    def provider_paths(self) -> dict[str, str]:
+        """Which path each cloud-backed feature takes now: shown in the UI and on Health."""
+        return {
+            "Sign-in": "Supabase Auth" if self.supabase_auth_enabled else "local accounts",
+            "Recommendations": (
+                f"OpenAI ({self.openai_model})" if self.openai_enabled else "offline rule engine"
+            ),
+            "SMS": "Twilio" if self.twilio_enabled else "outbox only (nothing leaves the machine)",
+            "E-mail": (
+                f"SMTP ({self.smtp_host})"
+                if self.smtp_enabled
+                else "outbox only (nothing leaves the machine)"
+            ),
+        }
+
 
 def load_settings(**overrides: object) -> Settings:
     """Read settings; raises pydantic.ValidationError with the offending key named."""

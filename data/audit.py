@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from auth.roles import Actor, Permission
-from data.schema import audit_log
+from data.schema import accounts, audit_log
 from data.types import utcnow
 
 #: Never copied into the log, whatever the table.
@@ -75,7 +75,12 @@ def load_audit_log(
     limit: int = 500,
 ) -> list[dict[str, Any]]:
     actor.require(Permission.VIEW_AUDIT_LOG)
-    query = sa.select(audit_log).where(audit_log.c.business_id == actor.business_id)
+    by = sa.func.coalesce(accounts.c.display_name, audit_log.c.actor).label("by")
+    query = (
+        sa.select(audit_log, by)
+        .outerjoin(accounts, accounts.c.id == audit_log.c.account_id)
+        .where(audit_log.c.business_id == actor.business_id)
+    )
     if start is not None:
         query = query.where(audit_log.c.created_at >= start)
     if end is not None:

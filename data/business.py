@@ -18,12 +18,19 @@ class NotFound(LookupError):
     """No such row in this business."""
 
 
+class DuplicateBusiness(ValueError):
+    """A business with this slug exists."""
+
+
 def create_business(
     conn: Connection, *, settings: BusinessSettings, slug: str, is_demo: bool = False
 ) -> int:
     """Create a tenant. Operators only (CLI, seed): there is no actor before the business."""
+    slug = validate_slug(slug)
+    if load_business_by_slug(conn, slug=slug) is not None:
+        raise DuplicateBusiness(f"a business with slug '{slug}' already exists")
     now = utcnow()
-    values = {**settings.model_dump(), "slug": validate_slug(slug), "is_demo": is_demo}
+    values = {**settings.model_dump(), "slug": slug, "is_demo": is_demo}
     business_id = conn.execute(
         businesses.insert().values(**values, created_at=now, updated_at=now)
     ).inserted_primary_key[0]

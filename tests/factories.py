@@ -58,3 +58,34 @@ def make_customer(conn: Connection, business_id: int, *, first_name: str = "Ada"
         "updated_at": _now(),
     }
     return int(conn.execute(customers.insert().values(**values)).inserted_primary_key[0])
+
+
+# --- accounts (appended by the accounts/sign-in work) -----------------------------------
+
+TEST_PASSWORD = "correct horse battery"
+
+
+def make_account(
+    conn: Connection,
+    business_id: int,
+    *,
+    role: str = "owner",
+    email: str | None = None,
+    password: str | None = TEST_PASSWORD,
+    auth_provider: str = "local",
+    display_name: str | None = None,
+) -> int:
+    """An account created through the real data layer, by an operator."""
+    from auth.roles import Actor
+    from data.accounts import create_account
+
+    n = next(_counter)
+    return create_account(
+        conn,
+        actor=Actor.operator(business_id=business_id),
+        email=email or f"user{n}@example.com",
+        display_name=display_name or f"User {n}",
+        role=role,
+        password=None if auth_provider == "supabase" else password,
+        auth_provider=auth_provider,
+    )

@@ -1,0 +1,212 @@
+"""Slotboard operations CLI: `python cli.py --help`.
+
+Entry points only parse input and call the data and domain layers; they run without Streamlit.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import date
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+
+from auth.roles import Actor, Role
+from data.db import (
+    DatabaseConfigError,
+    DatabaseUnavailable,
+    check_connection,
+    make_engine,
+    read_conn,
+    redact_url,
+    write_tx,
+)
+from data.migrate import upgrade_to_head
+from scheduling.business import BusinessSettings, first_error
+from settings import Settings, load_settings
+
+app = typer.Typer(help="Slotboard operations.", no_args_is_help=True, add_completion=False)
+users_app = typer.Typer(help="Sign-in accounts.", no_args_is_help=True)
+business_app = typer.Typer(help="Businesses (tenants).", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+app.add_typer(business_app, name="business")
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    return typer.Exit(code=1)
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ValidationError as exc:
+        raise _fail(f"invalid setting: {first_error(exc)}") from None
+
+
+def _engine():  # type: ignore[no-untyped-def]
+    settings = _settings()
+    try:
+        engine = make_engine(settings.database_url)
+        check_connection(engine)
+    except (DatabaseConfigError, DatabaseUnavailable) as exc:
+        url = redact_url(settings.database_url)
+        raise _fail(f"cannot use DATABASE_URL={url}: {exc}") from None
+    return engine
+
+
+def _business_id(conn, slug: str | None) -> int:  # type: ignore[no-untyped-def]
+    from data.business import list_businesses
+
+    found = list_businesses(conn)
+    if slug is not None:
+        found = [b for b in found if b["slug"] == slug]
+    if len(found) != 1:
+        names = ", ".join(b["slug"] for b in list_businesses(conn)) or "none yet"
+        raise _fail(f"name the business with --business (businesses: {names})")
+    return int(found[0]["id"])
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the database schema to the latest migration."""
+    engine = _engine()
+    state = upgrade_to_head(engine)
+    typer.echo(f"database at migration {state.current} ({engine.dialect.name})")
+
+
+@app.command()
+def seed(
+    demo: Annotated[bool, typer.Option("--demo", help="Seed the demo salon.")] = False,
+    appointments: Annotated[int | None, typer.Option(min=1, help="Exact count.")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (deterministic).")] = 7,
+    today: Annotated[str | None, typer.Option(help="Anchor date YYYY-MM-DD.")] = None,
+    if_empty: Annotated[bool, typer.Option("--if-empty", help="Skip if data exists.")] = False,
+) -> None:
+    """Seed the deterministic demo business."""
+    from data.business import list_businesses
+    from data.demo import DemoAlreadySeeded, seed_demo
+
+    if not demo:
+        raise _fail("only --demo seeding exists; import real data with `import` (coming)")
+    engine = _engine()
+    with read_conn(engine) as conn:
+        if if_empty and list_businesses(conn):
+            typer.echo("database already has data: not seeding")
+            return
+    anchor = date.fromisoformat(today) if today else None
+    with typer.progressbar(length=100, label="Seeding demo salon") as bar:
+        done = [0]
+
+        def progress(_stage: str, fraction: float) -> None:
+            step = int(fraction * 100) - done[0]
+            if step > 0:
+                bar.update(step)
+                done[0] += step
+
+        try:
+            summary = seed_demo(
+                engine, appointments=appointments, seed=seed, today=anchor, progress=progress
+            )
+        except DemoAlreadySeeded as exc:
+            raise _fail(str(exc)) from None
+    typer.echo(
+        f"seeded demo business {summary.business_id}: {summary.staff} staff, "
+        f"{summary.services} services, {summary.customers} customers, "
+        f"{summary.appointments} appointments in {summary.seconds:.1f}s"
+    )
+
+
+@app.command("demo-accounts")
+def demo_accounts() -> None:
+    """Print the demo sign-in accounts, while the demo business is the data in use."""
+    from data.demo_access import load_demo_sign_ins
+
+    with read_conn(_engine()) as conn:
+        found = load_demo_sign_ins(conn)
+    if not found:
+        typer.echo("no demo accounts in use (a real business exists or the passwords changed)")
+        return
+    typer.echo("Demo sign-in accounts (demo data only):")
+    for account in found:
+        typer.echo(f"  {account.role:<8} {account.email:<36} password: {account.password}")
+
+
+@business_app.command("create")
+def business_create(
+    name: Annotated[str, typer.Option(help="Display name.")],
+    slug: Annotated[str, typer.Option(help="Short unique id, e.g. studio-north.")],
+    timezone: Annotated[str, typer.Option(help="IANA time zone, e.g. Europe/Berlin.")],
+    country: Annotated[str, typer.Option(help="ISO country code, e.g. DE.")],
+    currency: Annotated[str, typer.Option(help="ISO currency code, e.g. EUR.")],
+) -> None:
+    """Create a business; then add its owner with `users add EMAIL --role owner`."""
+    from data.business import create_business
+
+    try:
+        settings = BusinessSettings(
+            name=name, timezone=timezone, country=country, currency=currency
+        )
+        with write_tx(_engine()) as conn:
+            business_id = create_business(conn, settings=settings, slug=slug)
+    except ValueError as exc:  # invalid settings or slug, or the slug is taken
+        raise _fail(first_error(exc)) from None
+    typer.echo(f"created business {business_id} ({slug})")
+
+
+def _read_new_password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    if from_env := os.environ.get("SLOTBOARD_NEW_PASSWORD"):
+        return from_env
+    return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@users_app.command("add")
+def users_add(
+    email: str,
+    role: Annotated[Role, typer.Option(help="owner, staff or analyst.")],
+    name: Annotated[str | None, typer.Option(help="Display name.")] = None,
+    business: Annotated[str | None, typer.Option(help="Business slug.")] = None,
+    supabase: Annotated[bool, typer.Option(help="Signs in through Supabase Auth.")] = False,
+    password_stdin: Annotated[bool, typer.Option(help="Read the password from stdin.")] = False,
+) -> None:
+    """Add a sign-in account. The password is prompted (or SLOTBOARD_NEW_PASSWORD / stdin)."""
+    from data.accounts import create_account
+
+    engine = _engine()
+    with read_conn(engine) as conn:
+        business_id = _business_id(conn, business)
+    password = None if supabase else _read_new_password(password_stdin)
+    try:
+        with write_tx(engine) as conn:
+            account_id = create_account(
+                conn,
+                actor=Actor.operator(business_id=business_id),
+                email=email,
+                display_name=name or email.split("@")[0],
+                role=role.value,
+                password=password,
+                auth_provider="supabase" if supabase else "local",
+            )
+    except (ValueError, LookupError) as exc:
+        raise _fail(first_error(exc)) from None
+    typer.echo(f"added {role.value} account {account_id} for {email.strip().lower()}")
+
+
+@users_app.command("list")
+def users_list(business: Annotated[str | None, typer.Option(help="Business slug.")] = None) -> None:
+    """List a business's accounts."""
+    from data.accounts import list_accounts
+
+    with read_conn(_engine()) as conn:
+        actor = Actor.operator(business_id=_business_id(conn, business))
+        for row in list_accounts(conn, actor=actor):
+            state = "active" if row["is_active"] else "disabled"
+            typer.echo(f"{row['id']:>5}  {row['role']:<8} {state:<8} {row['email']}")
+
+
+if __name__ == "__main__":
+    app()

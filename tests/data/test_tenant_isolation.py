@@ -1,0 +1,263 @@
+"""An owner of business A can neither see nor change anything of business B.
+
+Every data function that takes an `actor` gets a probe below. The probe acts as A's
+owner (the strongest role) and aims at B's rows; afterwards B's rows must be exactly
+as they were. `test_every_actor_function_is_probed` fails when a new function with an
+`actor` parameter appears in a probed module without a probe: add one with `@probe(fn)`.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, time
+from types import ModuleType
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from auth.roles import Actor
+from data import audit, business, catalog
+from data.business import NotFound
+from data.db import read_conn, write_tx
+from data.schema import (
+    audit_log,
+    businesses,
+    services,
+    staff,
+    staff_services,
+    time_off,
+    working_hours,
+)
+from scheduling.business import BusinessSettings
+from scheduling.catalog import ServiceInput, Shift, StaffInput, TimeOffInput
+from tests.factories import make_business
+
+PROBED_MODULES: tuple[ModuleType, ...] = (catalog, business, audit)
+TENANT_TABLES = (businesses, staff, services, staff_services, working_hours, time_off, audit_log)
+TZ = "Europe/Berlin"
+
+
+@dataclass(frozen=True)
+class World:
+    a: Actor  # the owner of A: every probe acts as this actor
+    b: Actor
+    a_staff: int
+    a_service: int
+    a_time_off: int
+    b_staff: int
+    b_service: int
+    b_time_off: int
+    b_closure: int  # whole-business time off of B
+
+
+def _populate(conn: Connection, owner: Actor, prefix: str) -> tuple[int, int, int]:
+    service_id = catalog.create_service(
+        conn, actor=owner, data=ServiceInput(name=f"{prefix} cut", duration_min=30, price=30)
+    )
+    staff_id = catalog.create_staff(
+        conn,
+        actor=owner,
+        data=StaffInput(display_name=f"{prefix} stylist", service_ids=[service_id]),
+    )
+    catalog.save_working_hours(
+        conn, actor=owner, staff_id=staff_id, shifts=[Shift(weekday=0, start=time(9), end=time(17))]
+    )
+    off = TimeOffInput(
+        staff_id=staff_id,
+        start_local=datetime(2026, 7, 1),
+        end_local=datetime(2026, 7, 8),
+        reason=f"{prefix} holiday",
+    )
+    time_off_id = catalog.create_time_off(conn, actor=owner, data=off, timezone=TZ)
+    return staff_id, service_id, time_off_id
+
+
+@pytest.fixture
+def world(engine: Engine) -> World:
+    with write_tx(engine) as conn:
+        a = Actor.operator(business_id=make_business(conn, name="Salon A"), label="owner:a")
+        b = Actor.operator(business_id=make_business(conn, name="Salon B"), label="owner:b")
+        a_ids = _populate(conn, a, "A")
+        b_ids = _populate(conn, b, "B")
+        closure = TimeOffInput(start_local=datetime(2026, 12, 24), end_local=datetime(2026, 12, 27))
+        b_closure = catalog.create_time_off(conn, actor=b, data=closure, timezone=TZ)
+        audit.record_audit(conn, actor=b, action="secret", entity="b_only", entity_id="x")
+    return World(a, b, *a_ids, *b_ids, b_closure)
+
+
+def snapshot_of_b(engine: Engine, world: World) -> dict[str, list[dict[str, Any]]]:
+    snapshot = {}
+    with read_conn(engine) as conn:
+        for table in TENANT_TABLES:
+            owner = table.c.id if table is businesses else table.c.business_id
+            query = sa.select(table).where(owner == world.b.business_id)
+            query = query.order_by(*table.primary_key.columns)
+            snapshot[table.name] = [dict(row) for row in conn.execute(query).mappings()]
+    return snapshot
+
+
+# --- probes --------------------------------------------------------------------------
+
+Probe = Callable[[Connection, World], None]
+PROBES: dict[str, tuple[frozenset[str], Probe]] = {}
+
+
+def _qualified(fn: Callable[..., Any]) -> str:
+    return f"{fn.__module__}.{fn.__name__}"
+
+
+def probe(*targets: Callable[..., Any]) -> Callable[[Probe], Probe]:
+    def register(fn: Probe) -> Probe:
+        PROBES[fn.__name__] = (frozenset(_qualified(t) for t in targets), fn)
+        return fn
+
+    return register
+
+
+@probe(catalog.list_staff, catalog.load_staff)
+def read_staff(conn: Connection, w: World) -> None:
+    assert [row["id"] for row in catalog.list_staff(conn, actor=w.a)] == [w.a_staff]
+    with pytest.raises(NotFound):
+        catalog.load_staff(conn, actor=w.a, staff_id=w.b_staff)
+
+
+@probe(catalog.create_staff)
+def create_staff_with_b_service_or_b_name(conn: Connection, w: World) -> None:
+    with pytest.raises(NotFound):
+        catalog.create_staff(
+            conn, actor=w.a, data=StaffInput(display_name="Mole", service_ids=[w.b_service])
+        )
+    # B's names are not A's: no duplicate across tenants, and the copy lands in A
+    twin = catalog.create_staff(conn, actor=w.a, data=StaffInput(display_name="B stylist"))
+    assert catalog.load_staff(conn, actor=w.a, staff_id=twin)["business_id"] == w.a.business_id
+
+
+@probe(catalog.update_staff)
+def update_b_staff_or_link_b_service(conn: Connection, w: World) -> None:
+    with pytest.raises(NotFound):
+        catalog.update_staff(
+            conn, actor=w.a, staff_id=w.b_staff, data=StaffInput(display_name="Hijacked")
+        )
+    with pytest.raises(NotFound):
+        catalog.update_staff(
+            conn,
+            actor=w.a,
+            staff_id=w.a_staff,
+            data=StaffInput(display_name="A stylist", service_ids=[w.a_service, w.b_service]),
+        )
+
+
+@probe(catalog.list_services)
+def read_services(conn: Connection, w: World) -> None:
+    assert [row["id"] for row in catalog.list_services(conn, actor=w.a)] == [w.a_service]
+
+
+@probe(catalog.create_service)
+def create_service_with_b_name(conn: Connection, w: World) -> None:
+    data = ServiceInput(name="B cut", duration_min=30, price=1)
+    catalog.create_service(conn, actor=w.a, data=data)
+    assert {row["name"] for row in catalog.list_services(conn, actor=w.a)} == {"A cut", "B cut"}
+
+
+@probe(catalog.update_service)
+def update_b_service(conn: Connection, w: World) -> None:
+    data = ServiceInput(name="Free cut", duration_min=30, price=0)
+    with pytest.raises(NotFound):
+        catalog.update_service(conn, actor=w.a, service_id=w.b_service, data=data)
+
+
+@probe(catalog.load_working_hours, catalog.save_working_hours)
+def b_working_hours(conn: Connection, w: World) -> None:
+    with pytest.raises(NotFound):
+        catalog.load_working_hours(conn, actor=w.a, staff_id=w.b_staff)
+    with pytest.raises(NotFound):
+        catalog.save_working_hours(conn, actor=w.a, staff_id=w.b_staff, shifts=[])
+    catalog.save_working_hours(conn, actor=w.a, staff_id=w.a_staff, shifts=[])  # A's own: fine
+
+
+@probe(catalog.list_time_off)
+def read_time_off(conn: Connection, w: World) -> None:
+    assert [row["id"] for row in catalog.list_time_off(conn, actor=w.a)] == [w.a_time_off]
+    everything = {
+        "start": datetime(2000, 1, 1, tzinfo=UTC),
+        "end": datetime(2100, 1, 1, tzinfo=UTC),
+    }
+    assert [row["id"] for row in catalog.list_time_off(conn, actor=w.a, **everything)] == [
+        w.a_time_off
+    ]
+
+
+@probe(catalog.create_time_off)
+def time_off_for_b_staff(conn: Connection, w: World) -> None:
+    data = TimeOffInput(
+        staff_id=w.b_staff, start_local=datetime(2026, 8, 1), end_local=datetime(2026, 8, 2)
+    )
+    with pytest.raises(NotFound):
+        catalog.create_time_off(conn, actor=w.a, data=data, timezone=TZ)
+
+
+@probe(catalog.delete_time_off)
+def delete_b_time_off(conn: Connection, w: World) -> None:
+    for time_off_id in (w.b_time_off, w.b_closure):
+        with pytest.raises(NotFound):
+            catalog.delete_time_off(conn, actor=w.a, time_off_id=time_off_id)
+
+
+@probe(business.save_business_settings)
+def save_settings_touches_only_a(conn: Connection, w: World) -> None:
+    settings = BusinessSettings(name="Renamed", timezone="Asia/Tokyo", country="JP", currency="JPY")
+    assert business.save_business_settings(conn, actor=w.a, settings=settings)
+    assert business.load_business(conn, business_id=w.a.business_id)["name"] == "Renamed"
+
+
+@probe(audit.load_audit_log)
+def read_audit_log(conn: Connection, w: World) -> None:
+    rows = audit.load_audit_log(conn, actor=w.a, limit=10_000)
+    assert rows and {row["business_id"] for row in rows} == {w.a.business_id}
+    assert audit.load_audit_log(conn, actor=w.a, entity="b_only") == []
+
+
+@probe(audit.load_audit_facets)
+def read_audit_facets(conn: Connection, w: World) -> None:
+    facets = audit.load_audit_facets(conn, actor=w.a)
+    assert "b_only" not in facets["entity"] and "secret" not in facets["action"]
+
+
+@probe(audit.record_audit)
+def record_audit_lands_in_a(conn: Connection, w: World) -> None:
+    audit.record_audit(conn, actor=w.a, action="probe", entity="b_only", entity_id="x")
+    [row] = audit.load_audit_log(conn, actor=w.a, action="probe")
+    assert row["business_id"] == w.a.business_id
+
+
+# --- the tests -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(PROBES))
+def test_a_cannot_reach_b(engine: Engine, world: World, name: str) -> None:
+    before = snapshot_of_b(engine, world)
+    assert all(before[t] for t in ("staff", "services", "time_off", "audit_log", "working_hours"))
+    _, run = PROBES[name]
+    with write_tx(engine) as conn:
+        run(conn, world)
+    assert snapshot_of_b(engine, world) == before
+
+
+def actor_functions() -> Iterator[str]:
+    """Every public function of the probed modules that acts for an actor."""
+    for module in PROBED_MODULES:
+        for name, fn in vars(module).items():
+            if name.startswith("_") or not inspect.isfunction(fn):
+                continue
+            if fn.__module__ == module.__name__ and "actor" in inspect.signature(fn).parameters:
+                yield _qualified(fn)
+
+
+def test_every_actor_function_is_probed() -> None:
+    probed = frozenset().union(*(targets for targets, _ in PROBES.values()))
+    missing = sorted(set(actor_functions()) - probed)
+    assert not missing, f"add a tenant-isolation probe for: {missing}"

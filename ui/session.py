@@ -1,0 +1,97 @@
+"""Cached resources and the signed-in user, shared by app.py and every page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+from sqlalchemy.engine import Engine
+
+from auth.roles import Actor, Permission, Role
+from data.business import load_business
+from data.db import make_engine, read_conn
+from settings import Settings, load_settings
+
+USER_KEY = "slotboard_user"
+FLASH_KEY = "slotboard_flash"
+
+
+@dataclass(frozen=True)
+class SignedInUser:
+    account_id: int
+    business_id: int
+    role: Role
+    email: str
+    display_name: str
+    auth_provider: str
+
+    @property
+    def actor(self) -> Actor:
+        return Actor.for_account(
+            account_id=self.account_id, business_id=self.business_id, role=self.role
+        )
+
+
+def get_settings() -> Settings:
+    """Settings are cheap to read and must follow the environment, so they are not cached."""
+    return load_settings()
+
+
+@st.cache_resource(show_spinner=False)
+def _engine(url: str) -> Engine:
+    return make_engine(url)
+
+
+def get_engine() -> Engine:
+    return _engine(get_settings().database_url)
+
+
+def current_user() -> SignedInUser | None:
+    return st.session_state.get(USER_KEY)
+
+
+def sign_in_user(user: SignedInUser) -> None:
+    st.session_state[USER_KEY] = user
+
+
+def sign_out() -> None:
+    st.session_state.pop(USER_KEY, None)
+
+
+def require_permission(permission: Permission | None = None) -> Actor:
+    """Gate a page: signed in, and (if given) holding the permission. Stops the page otherwise."""
+    user = current_user()
+    if user is None:
+        st.error("Please sign in to open this page.")
+        st.stop()
+    actor = user.actor
+    if permission is not None and not actor.can(permission):
+        st.error(f"Your role ({actor.role.value}) may not open this page.")
+        st.stop()
+    return actor
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def _load_business(business_id: int, _engine: Engine, url: str) -> dict[str, Any]:
+    with read_conn(_engine) as conn:
+        return load_business(conn, business_id=business_id)
+
+
+def current_business(actor: Actor) -> dict[str, Any]:
+    engine = get_engine()
+    return _load_business(actor.business_id, engine, str(engine.url))
+
+
+def after_write(message: str | None = None) -> None:
+    """Call after any write: clears cached readers and keeps a message across st.rerun()."""
+    st.cache_data.clear()
+    if message:
+        st.session_state[FLASH_KEY] = message
+
+
+def show_flash() -> None:
+    """Show (once) the message left by after_write before a rerun."""
+    message = st.session_state.pop(FLASH_KEY, None)
+    if message:
+        st.success(message)
