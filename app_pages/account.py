@@ -6,7 +6,7 @@ import streamlit as st
 
 from auth.passwords import WeakPassword
 from auth.service import SignInError, change_own_password
-from ui.session import current_business, current_user, get_engine, require_permission
+from ui.session import current_business, current_user, get_engine, get_settings, require_permission
 
 actor = require_permission()
 user = current_user()
@@ -37,7 +37,11 @@ if submitted:
     else:
         try:
             change_own_password(
-                get_engine(), actor=actor, current_password=current, new_password=new
+                get_engine(),
+                actor=actor,
+                current_password=current,
+                new_password=new,
+                settings=get_settings(),
             )
         except (SignInError, WeakPassword) as exc:
             st.error(str(exc))

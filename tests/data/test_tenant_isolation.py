@@ -20,10 +20,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from auth.roles import Actor
-from data import audit, business, catalog
+from data import accounts as accounts_data
+from data import agenda, audit, business, catalog
+from data.accounts import AccountNotFound
 from data.business import NotFound
 from data.db import read_conn, write_tx
 from data.schema import (
+    accounts,
+    appointments,
     audit_log,
     businesses,
     services,
@@ -34,10 +38,11 @@ from data.schema import (
 )
 from scheduling.business import BusinessSettings
 from scheduling.catalog import ServiceInput, Shift, StaffInput, TimeOffInput
-from tests.factories import make_business
+from tests.factories import make_account, make_business
 
-PROBED_MODULES: tuple[ModuleType, ...] = (catalog, business, audit)
-TENANT_TABLES = (businesses, staff, services, staff_services, working_hours, time_off, audit_log)
+PROBED_MODULES: tuple[ModuleType, ...] = (catalog, business, audit, accounts_data, agenda)
+TENANT_TABLES = (businesses, accounts, staff, services, staff_services, working_hours, time_off,
+                 appointments, audit_log)  # fmt: skip
 TZ = "Europe/Berlin"
 
 
@@ -52,6 +57,8 @@ class World:
     b_service: int
     b_time_off: int
     b_closure: int  # whole-business time off of B
+    a_account: int
+    b_account: int
 
 
 def _populate(conn: Connection, owner: Actor, prefix: str) -> tuple[int, int, int]:
@@ -86,7 +93,25 @@ def world(engine: Engine) -> World:
         closure = TimeOffInput(start_local=datetime(2026, 12, 24), end_local=datetime(2026, 12, 27))
         b_closure = catalog.create_time_off(conn, actor=b, data=closure, timezone=TZ)
         audit.record_audit(conn, actor=b, action="secret", entity="b_only", entity_id="x")
-    return World(a, b, *a_ids, *b_ids, b_closure)
+        a_account = make_account(conn, a.business_id, email="owner@a-salon.example.com")
+        b_account = make_account(conn, b.business_id, email="owner@b-salon.example.com")
+        for owner, (staff_id, service_id, _) in ((a, a_ids), (b, b_ids)):
+            _book(conn, owner.business_id, staff_id, service_id)
+    a = Actor.for_account(account_id=a_account, business_id=a.business_id, role="owner")
+    return World(a, b, *a_ids, *b_ids, b_closure, a_account, b_account)
+
+
+APPOINTMENT_AT = datetime(2026, 7, 20, 9, tzinfo=UTC)
+
+
+def _book(conn: Connection, business_id: int, staff_id: int, service_id: int) -> None:
+    conn.execute(
+        appointments.insert().values(
+            business_id=business_id, staff_id=staff_id, service_id=service_id,
+            starts_at=APPOINTMENT_AT, ends_at=APPOINTMENT_AT.replace(hour=10), price_cents=3000,
+            created_at=APPOINTMENT_AT, updated_at=APPOINTMENT_AT,
+        )
+    )  # fmt: skip
 
 
 def snapshot_of_b(engine: Engine, world: World) -> dict[str, list[dict[str, Any]]]:
@@ -232,6 +257,56 @@ def record_audit_lands_in_a(conn: Connection, w: World) -> None:
     audit.record_audit(conn, actor=w.a, action="probe", entity="b_only", entity_id="x")
     [row] = audit.load_audit_log(conn, actor=w.a, action="probe")
     assert row["business_id"] == w.a.business_id
+
+
+@probe(accounts_data.list_accounts, accounts_data.load_account, accounts_data.load_own_credentials)
+def read_accounts(conn: Connection, w: World) -> None:
+    assert [row["id"] for row in accounts_data.list_accounts(conn, actor=w.a)] == [w.a_account]
+    with pytest.raises(AccountNotFound):
+        accounts_data.load_account(conn, actor=w.a, account_id=w.b_account)
+    assert accounts_data.load_own_credentials(conn, actor=w.a)["id"] == w.a_account
+
+
+@probe(accounts_data.create_account)
+def create_account_lands_in_a(conn: Connection, w: World) -> None:
+    new = accounts_data.create_account(
+        conn, actor=w.a, email="new@a-salon.example.com", display_name="New", role="staff",
+        password="long enough password",
+    )  # fmt: skip
+    assert accounts_data.load_account(conn, actor=w.a, account_id=new)["business_id"] == (
+        w.a.business_id
+    )
+
+
+@probe(accounts_data.update_account, accounts_data.set_password)
+def change_b_account(conn: Connection, w: World) -> None:
+    with pytest.raises(AccountNotFound):
+        accounts_data.update_account(conn, actor=w.a, account_id=w.b_account, role="analyst")
+    with pytest.raises(AccountNotFound):
+        accounts_data.update_account(conn, actor=w.a, account_id=w.b_account, is_active=False)
+    with pytest.raises(AccountNotFound):
+        accounts_data.set_password(
+            conn, actor=w.a, account_id=w.b_account, new_password="taken over password"
+        )
+
+
+@probe(accounts_data.save_own_password)
+def save_own_password_touches_only_self(conn: Connection, w: World) -> None:
+    accounts_data.save_own_password(conn, actor=w.a, password_hash="$argon2id$not-a-real-hash")
+    b_as_a = Actor.for_account(account_id=w.b_account, business_id=w.a.business_id, role="owner")
+    with pytest.raises(AccountNotFound):  # B's account id, claimed under A's business
+        accounts_data.save_own_password(conn, actor=b_as_a, password_hash="$argon2id$x")
+
+
+@probe(agenda.load_agenda_counts)
+def agenda_counts_only_a(conn: Connection, w: World) -> None:
+    rows = agenda.load_agenda_counts(
+        conn,
+        actor=w.a,
+        start=datetime(2026, 1, 1, tzinfo=UTC),
+        end=datetime(2027, 1, 1, tzinfo=UTC),
+    )
+    assert [(r["staff"], r["appointments"]) for r in rows] == [("A stylist", 1)]
 
 
 # --- the tests -----------------------------------------------------------------------
