@@ -46,13 +46,33 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     if backend == "postgresql":
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
+        parsed, connect_args = _prepare_threshold_args(parsed)
         try:
-            return sa.create_engine(parsed, echo=echo, pool_pre_ping=True, pool_size=5)
+            return sa.create_engine(
+                parsed, echo=echo, pool_pre_ping=True, pool_size=5, connect_args=connect_args
+            )
         except Exception as exc:
             raise DatabaseConfigError(f"DATABASE_URL cannot be used: {exc}") from exc
     raise DatabaseConfigError(
         f"DATABASE_URL uses '{parsed.drivername}'; use sqlite:///PATH or postgresql+psycopg://..."
     )
+
+
+def _prepare_threshold_args(parsed: sa.URL) -> tuple[sa.URL, dict[str, object]]:
+    """`?prepare_threshold=none` turns psycopg's prepared statements off.
+
+    Needed behind a transaction pooler (Supabase's port 6543, PgBouncer in transaction
+    mode). psycopg would receive the query value as a string, so it moves to connect_args.
+    """
+    if "prepare_threshold" not in parsed.query:
+        return parsed, {}
+    raw = str(parsed.query["prepare_threshold"]).strip().lower()
+    parsed = parsed.difference_update_query(["prepare_threshold"])
+    try:
+        value = None if raw in ("", "none") else int(raw)
+    except ValueError as exc:
+        raise DatabaseConfigError("prepare_threshold must be a whole number or 'none'") from exc
+    return parsed, {"prepare_threshold": value}
 
 
 def _sqlite_engine(parsed: sa.URL, *, echo: bool) -> Engine:

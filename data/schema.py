@@ -145,6 +145,7 @@ staff_services = sa.Table(
     sa.Column("service_id", Key, primary_key=True),
     _tenant_fk(["staff_id"], "staff"),
     _tenant_fk(["service_id"], "services"),
+    sa.Index(None, "business_id"),  # row-level security filters on it (Supabase)
 )
 
 working_hours = sa.Table(

@@ -690,6 +690,9 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("staff_id", "service_id", name=op.f("pk_staff_services")),
     )
+    op.create_index(
+        op.f("ix_staff_services_business_id"), "staff_services", ["business_id"], unique=False
+    )
     op.create_table(
         "time_off",
         sa.Column(
