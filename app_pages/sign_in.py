@@ -54,8 +54,7 @@ if submitted:
 demo = _demo_sign_ins(settings.database_url)
 if demo:
     st.info("This database holds the **demo business**. Sign in with one of these accounts:")
-    st.dataframe(
+    st.table(
         [{"Role": role, "E-mail": email, "Password": pw} for role, email, pw in demo],
         hide_index=True,
-        key="demo_accounts",
     )

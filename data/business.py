@@ -32,8 +32,10 @@ def create_business(
     now = utcnow()
     values = {**settings.model_dump(), "slug": slug, "is_demo": is_demo}
     business_id = conn.execute(
-        businesses.insert().values(**values, created_at=now, updated_at=now)
-    ).inserted_primary_key[0]
+        businesses.insert()
+        .values(**values, created_at=now, updated_at=now)
+        .returning(businesses.c.id)
+    ).scalar_one()
     record_audit(
         conn,
         actor=Actor.operator(business_id=business_id),

@@ -47,8 +47,8 @@ def test_demo_owner_signs_in_and_opens_every_page(demo_url: str) -> None:
         page.goto(base, wait_until="networkidle")
         page.get_by_text("Sign in to Slotboard").wait_for(timeout=30_000)
         page.get_by_text(owner.email).first.wait_for(timeout=30_000)  # demo sign-ins listed
-        page.get_by_label("E-mail").fill(owner.email)
-        page.get_by_label("Password").fill(owner.password)
+        page.get_by_label("E-mail", exact=True).fill(owner.email)
+        page.get_by_label("Password", exact=True).fill(owner.password)
         page.get_by_role("button", name="Sign in").click()
         page.get_by_text("Signed in as").wait_for(timeout=30_000)
         for title in OWNER_PAGES:
