@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 from auth.passwords import WeakPassword, hash_password, needs_rehash, verify_password
 from auth.roles import Actor, Role
 from data import accounts as store
+from data import sign_in_throttle as throttle
 from data.db import read_conn, write_tx
 from data.types import utcnow
 from settings import Settings, load_settings
@@ -125,7 +126,7 @@ def sign_in(
         raise SignInError(GENERIC_FAILURE)
     rehashed = _rehash_if_needed(account, password) if link_id is None else None
     with write_tx(engine) as conn:
-        store.clear_sign_in_failures(conn, key=key)
+        throttle.clear_sign_in_failures(conn, key=key)
         store.record_sign_in(
             conn, account=account, now=now, external_auth_id=link_id, password_hash=rehashed
         )
@@ -134,7 +135,7 @@ def sign_in(
 
 def _refuse_while_blocked(engine: Engine, *, key: str, now: datetime) -> None:
     with read_conn(engine) as conn:
-        blocked_until = store.load_blocked_until(conn, key=key)
+        blocked_until = throttle.load_blocked_until(conn, key=key)
     retry_after = compute_retry_after(blocked_until, now=now)
     if retry_after:
         raise SignInThrottled(retry_after)
@@ -142,7 +143,7 @@ def _refuse_while_blocked(engine: Engine, *, key: str, now: datetime) -> None:
 
 def _count_failure(engine: Engine, *, settings: Settings, key: str, now: datetime) -> None:
     with write_tx(engine) as conn:
-        failures = store.count_sign_in_failure(
+        failures = throttle.count_sign_in_failure(
             conn, key=key, now=now, forget_before=now - FAILURE_MEMORY
         )
         seconds = compute_block_seconds(
@@ -151,7 +152,7 @@ def _count_failure(engine: Engine, *, settings: Settings, key: str, now: datetim
             max_delay_seconds=settings.sign_in_max_delay_seconds,
         )
         if seconds:
-            store.block_sign_in(conn, key=key, until=now + timedelta(seconds=seconds))
+            throttle.block_sign_in(conn, key=key, until=now + timedelta(seconds=seconds))
 
 
 def _check_locally(engine: Engine, email: str, password: str) -> dict[str, Any] | None:
@@ -238,5 +239,5 @@ def change_own_password(
         raise WeakPassword("The new password must differ from the current one.")
     new_hash = hash_password(new_password)
     with write_tx(engine) as conn:
-        store.clear_sign_in_failures(conn, key=key)
+        throttle.clear_sign_in_failures(conn, key=key)
         store.save_own_password(conn, actor=actor, password_hash=new_hash)

@@ -1,4 +1,4 @@
-"""Accounts (sign-in users with a role) and the sign-in throttle.
+"""Accounts: sign-in users with a role (the throttle is in data/sign_in_throttle.py).
 
 Owner-facing functions take an `Actor` and stay inside `actor.business_id`. The
 sign-in helpers at the bottom are pre-tenant by nature: sign-in is where we learn
@@ -16,14 +16,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from auth.passwords import hash_password
 from auth.roles import Actor, Permission, Role
 from data.audit import record_audit
-from data.schema import accounts, sign_in_throttle
+from data.schema import accounts
 from data.types import utcnow
 
 AUTH_PROVIDERS = ("local", "supabase")
@@ -367,36 +366,3 @@ def record_sign_in(
         before=before,
         after=after,
     )
-
-
-def load_blocked_until(conn: Connection, *, key: str) -> datetime | None:
-    query = sa.select(sign_in_throttle.c.blocked_until).where(sign_in_throttle.c.key == key)
-    return conn.execute(query).scalar_one_or_none()
-
-
-def count_sign_in_failure(
-    conn: Connection, *, key: str, now: datetime, forget_before: datetime
-) -> int:
-    """Add one failure for this key and return the count. Failures last seen before
-    `forget_before` are forgotten. One upsert, safe under concurrency on both engines."""
-    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    first = insert(sign_in_throttle).values(key=key, failures=1, last_failure_at=now)
-    stale = sign_in_throttle.c.last_failure_at < forget_before
-    upsert = first.on_conflict_do_update(
-        index_elements=[sign_in_throttle.c.key],
-        set_={
-            "failures": sa.case((stale, 1), else_=sign_in_throttle.c.failures + 1),
-            "last_failure_at": first.excluded.last_failure_at,
-        },
-    )
-    return int(conn.execute(upsert.returning(sign_in_throttle.c.failures)).scalar_one())
-
-
-def block_sign_in(conn: Connection, *, key: str, until: datetime) -> None:
-    conn.execute(
-        sign_in_throttle.update().where(sign_in_throttle.c.key == key).values(blocked_until=until)
-    )
-
-
-def clear_sign_in_failures(conn: Connection, *, key: str) -> None:
-    conn.execute(sign_in_throttle.delete().where(sign_in_throttle.c.key == key))

@@ -21,6 +21,7 @@ from auth.service import (
     sign_in,
 )
 from data import accounts as store
+from data import sign_in_throttle as throttle
 from data.db import read_conn, write_tx
 from data.schema import accounts, audit_log
 from settings import Settings
@@ -153,7 +154,7 @@ def test_delay_is_capped(engine: sa.Engine, settings: Settings, account_id: int)
     for _ in range(5):
         assert type(_refusal(engine, settings, EMAIL, "wrong password!", now)) is SignInError
         with read_conn(engine) as conn:
-            blocked_until = store.load_blocked_until(conn, key=store.email_key(EMAIL))
+            blocked_until = throttle.load_blocked_until(conn, key=store.email_key(EMAIL))
         retries.append(compute_retry_after(blocked_until, now=now))
         now += timedelta(seconds=settings.sign_in_max_delay_seconds)
     assert retries == [0, 2, 4, 5, 5]

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from auth.passwords import WeakPassword, verify_password
 from auth.roles import Actor
 from data import accounts as store
+from data import sign_in_throttle as throttle
 from data.db import read_conn, write_tx
 from data.schema import accounts, audit_log, sign_in_throttle
 from tests.factories import TEST_PASSWORD, make_account, make_business
@@ -280,20 +281,20 @@ def test_throttle_rows_count_forget_and_clear(engine: sa.Engine) -> None:
     start = datetime(2030, 1, 1, tzinfo=UTC)
     with write_tx(engine) as conn:
         counts = [
-            store.count_sign_in_failure(
+            throttle.count_sign_in_failure(
                 conn, key=key, now=start + timedelta(minutes=i), forget_before=start
             )
             for i in range(3)
         ]
-        store.block_sign_in(conn, key=key, until=start + timedelta(seconds=8))
-        assert store.load_blocked_until(conn, key=key) == start + timedelta(seconds=8)
+        throttle.block_sign_in(conn, key=key, until=start + timedelta(seconds=8))
+        assert throttle.load_blocked_until(conn, key=key) == start + timedelta(seconds=8)
         later = start + timedelta(days=2)
-        fresh = store.count_sign_in_failure(
+        fresh = throttle.count_sign_in_failure(
             conn, key=key, now=later, forget_before=later - timedelta(days=1)
         )
     assert counts == [1, 2, 3] and fresh == 1
     with write_tx(engine) as conn:
         stored_keys = list(conn.execute(sa.select(sign_in_throttle.c.key)).scalars())
-        store.clear_sign_in_failures(conn, key=key)
-        assert store.load_blocked_until(conn, key=key) is None
+        throttle.clear_sign_in_failures(conn, key=key)
+        assert throttle.load_blocked_until(conn, key=key) is None
     assert stored_keys == [key]  # only the hash: no e-mail stored
