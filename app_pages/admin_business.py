@@ -51,7 +51,7 @@ if submitted:
         st.error(first_error(exc))
     else:
         if changed:
-            after_write()
+            after_write()  # the form keeps its values; no rerun needed
             st.success("Saved. The change is in the audit log.")
         else:
             st.info("Nothing changed.")

@@ -39,13 +39,12 @@ from scheduling.catalog import (
     to_local,
     week_rows,
 )
-from ui.session import after_write, current_business, get_engine, require_permission
+from ui.session import after_write, current_business, get_engine, require_permission, show_flash
 
 actor = require_permission(Permission.MANAGE_BUSINESS)
 engine = get_engine()
 business = current_business(actor)
 TZ = business["timezone"]
-FLASH = "admin_team_flash"
 NEW = 0  # the "add new" / "whole business" choice in selectboxes; real ids start at 1
 
 
@@ -57,10 +56,9 @@ def save(write: Callable[[Any], object], done: str, *, clear: str | None = None)
     except (ValueError, NotFound) as exc:
         st.error(first_error(exc))
         return
-    after_write()
     for key in [k for k in st.session_state if clear and (k == clear or k.startswith(f"{clear}_"))]:
         del st.session_state[key]
-    st.session_state[FLASH] = done
+    after_write(done)
     st.rerun()
 
 
@@ -227,8 +225,7 @@ def render_time_off(staff_rows: list[dict]) -> None:
 
 
 st.title("Team & services")
-if message := st.session_state.pop(FLASH, None):
-    st.success(message)
+show_flash()
 with read_conn(engine) as conn:
     staff_rows = list_staff(conn, actor=actor)
     service_rows = list_services(conn, actor=actor)

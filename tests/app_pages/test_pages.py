@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from auth.roles import Actor, Role
 from data.accounts import create_account
+from data.catalog import list_services, list_staff
 from data.db import make_engine, read_conn, write_tx
 from data.migrate import upgrade_to_head
 from data.schema import audit_log, businesses
@@ -216,3 +217,29 @@ def test_unmigrated_database_asks_for_migrate(
     assert not at.exception
     assert "out of date" in at.title[0].value
     assert "python cli.py migrate" in at.warning[0].value
+
+
+def test_owner_adds_a_service_and_a_stylist_on_team_page(app_db: AppDb) -> None:
+    at = _app(app_db.users[Role.OWNER]).run()
+    at.switch_page("app_pages/admin_team.py").run()
+    at.text_input(key="service_new_name").input("Cut & style")
+    at.number_input(key="service_new_duration").set_value(45)
+    at.number_input(key="service_new_price").set_value(39.9)
+    at.button(key="service_new_save").click().run()
+    assert not at.exception
+    assert "Cut & style saved." in [s.value for s in at.success]
+
+    at.text_input(key="staff_new_name").input("Anna")
+    at.text_input(key="staff_new_phone").input("12")
+    at.button(key="staff_new_save").click().run()
+    assert any("not a valid phone number" in e.value for e in at.error)
+
+    at.text_input(key="staff_new_phone").input("030 1234567")
+    at.button(key="staff_new_save").click().run()
+    assert not at.exception and "Anna saved." in [s.value for s in at.success]
+    with read_conn(app_db.engine) as conn:
+        actor = app_db.users[Role.OWNER].actor
+        [stylist] = list_staff(conn, actor=actor)
+        [service] = list_services(conn, actor=actor)
+    assert stylist["phone"] == "+49301234567"
+    assert (service["price_cents"], service["duration_min"]) == (3990, 45)
