@@ -1,10 +1,11 @@
 """The demo salon's fixed vocabulary: names, services, schedules, tags, notes, phone ranges.
 
-Plain constants only, so `data/demo.py` can stay about the generating model. Everything
-here is fictional: e-mail domains are the reserved `example.*` ones (RFC 2606), and phone
-numbers come only from the ranges the Bundesnetzagentur keeps permanently unassigned for
-media productions ("Drama Numbers", Mitteilung 148/2021), so a demo business can never
-text or call a real person, even with a real SMS provider configured.
+Plain constants only, so the other `data/demo/` modules can stay about the generating
+model. Everything here is fictional: e-mail domains are the reserved `example.*` ones
+(RFC 2606), and phone numbers come only from the ranges the Bundesnetzagentur keeps
+permanently unassigned for media productions ("Drama Numbers", Mitteilung 148/2021), so a
+demo business can never text or call a real person, even with a real SMS provider
+configured.
 """
 
 from __future__ import annotations
