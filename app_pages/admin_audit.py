@@ -59,6 +59,13 @@ st.dataframe(
     hide_index=True,
     width="stretch",
     key="audit_table",
-    column_config={"when": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss")},
+    column_config={
+        "when": st.column_config.DatetimeColumn("When", format="YYYY-MM-DD HH:mm:ss"),
+        "by": "By",
+        "action": "Action",
+        "entity": "Table",
+        "entity_id": "Row",
+        "changes": st.column_config.TextColumn("Changes (field: [old, new])", width="large"),
+    },
 )
 st.caption(f"{len(frame)} row(s) shown.")

@@ -25,11 +25,17 @@ with read_conn(get_engine()) as conn:
     week = load_agenda_counts(conn, actor=actor, start=day_start, end=week_end)
 
 
+STATUS_LABELS = {"booked": "Booked", "confirmed": "Confirmed", "completed": "Completed",
+                 "cancelled": "Cancelled", "no_show": "No-show"}  # fmt: skip
+
+
 def _summary(rows: list[dict[str, object]]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=["staff", "status", "appointments", "value_cents"])
-    return frame.pivot_table(
+    table = frame.pivot_table(
         index="staff", columns="status", values="appointments", aggfunc="sum", fill_value=0
     )
+    present = [status for status in STATUS_LABELS if status in table.columns]
+    return table[present].rename(columns=STATUS_LABELS).rename_axis(index="Staff", columns=None)
 
 
 active = {"booked", "confirmed", "completed"}

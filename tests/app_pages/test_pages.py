@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,8 +16,9 @@ from data.accounts import create_account
 from data.catalog import list_services, list_staff
 from data.db import make_engine, read_conn, write_tx
 from data.migrate import upgrade_to_head
-from data.schema import audit_log, businesses
-from tests.factories import make_business
+from data.schema import appointments, audit_log, businesses
+from scheduling.timezones import local_day_bounds, local_today
+from tests.factories import make_business, make_service, make_staff
 from ui.session import USER_KEY, SignedInUser
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -243,3 +245,27 @@ def test_owner_adds_a_service_and_a_stylist_on_team_page(app_db: AppDb) -> None:
         [service] = list_services(conn, actor=actor)
     assert stylist["phone"] == "+49301234567"
     assert (service["price_cents"], service["duration_min"]) == (3990, 45)
+
+
+def test_home_counts_todays_bookings_in_local_time(app_db: AppDb) -> None:
+    day_start, _ = local_day_bounds(local_today("Europe/Berlin"), "Europe/Berlin")
+    with write_tx(app_db.engine) as conn:
+        staff_id = make_staff(conn, app_db.business_id, name="Mara")
+        service_id = make_service(conn, app_db.business_id)
+        now = datetime.now(UTC)
+        for hours, status in ((10, "booked"), (12, "cancelled"), (-2, "booked")):  # -2: yesterday
+            start = day_start + timedelta(hours=hours)
+            conn.execute(
+                appointments.insert().values(
+                    business_id=app_db.business_id, staff_id=staff_id, service_id=service_id,
+                    starts_at=start, ends_at=start + timedelta(minutes=45), status=status,
+                    price_cents=4500, created_at=now, updated_at=now,
+                )
+            )  # fmt: skip
+    at = _app(app_db.users[Role.STAFF]).run()
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Appointments today"] == "1"
+    assert metrics["Cancelled today"] == "1"
+    today = at.dataframe[0].value
+    assert today.loc["Mara", "Booked"] == 1 and today.loc["Mara", "Cancelled"] == 1
