@@ -48,16 +48,33 @@ assembles the steps into a `DemoData`, `seeding` writes it, and `names` is the f
 vocabulary.
 """
 
-from data.demo.build import build_demo
-from data.demo.model import (
-    DEMO_ACCOUNTS,
-    DEMO_SLUG,
-    DemoAccount,
-    DemoAlreadySeeded,
-    DemoData,
-    DemoSummary,
-)
-from data.demo.seeding import seed_demo
+from typing import TYPE_CHECKING
+
+from data.demo.accounts import DEMO_ACCOUNTS, DEMO_SLUG, DemoAccount
+
+if TYPE_CHECKING:
+    from data.demo.build import build_demo
+    from data.demo.model import DemoAlreadySeeded, DemoData, DemoSummary
+    from data.demo.seeding import seed_demo
+
+#: numpy, pandas and holidays load only when the generator is used, not when the
+#: sign-in page asks which demo accounts exist (it keeps the app's cold start short).
+_LAZY = {
+    "build_demo": "data.demo.build",
+    "seed_demo": "data.demo.seeding",
+    "DemoAlreadySeeded": "data.demo.model",
+    "DemoData": "data.demo.model",
+    "DemoSummary": "data.demo.model",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'data.demo' has no attribute {name!r}")
+
 
 __all__ = [
     "DEMO_ACCOUNTS",

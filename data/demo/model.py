@@ -9,32 +9,18 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 
-from data.demo import names
+from data.demo.accounts import (  # noqa: F401 - re-exported
+    DEMO_ACCOUNTS,
+    DEMO_SLUG,
+    STAFF_ACCOUNT_STAFF_ID,
+    DemoAccount,
+)
 from scheduling.business import BusinessSettings
 
-DEMO_SLUG = "demo-salon"
 TIMEZONE = "Europe/Berlin"
 SETTINGS = BusinessSettings(
     name="Salon Lindenblatt (demo)", timezone=TIMEZONE, country="DE", currency="EUR"
 )
-
-
-@dataclass(frozen=True)
-class DemoAccount:
-    email: str
-    role: str
-    password: str
-    display_name: str
-
-
-#: One sign-in per role. The passwords are public on purpose: this is demo data.
-DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
-    DemoAccount("owner@demo.slotboard.test", "owner", "demo-owner-2026", "Sabine Brandt"),
-    DemoAccount("staff@demo.slotboard.test", "staff", "demo-staff-2026", names.STAFF_NAMES[0]),
-    DemoAccount("analyst@demo.slotboard.test", "analyst", "demo-analyst-2026", "Tom Becker"),
-)
-#: The demo "staff" account signs in as this staff member (staff.account_id).
-STAFF_ACCOUNT_STAFF_ID = 1
 
 
 @dataclass(frozen=True)
