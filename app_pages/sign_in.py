@@ -7,7 +7,7 @@ import streamlit as st
 from auth.service import SignInError, sign_in
 from data.db import read_conn
 from data.demo_access import load_demo_sign_ins
-from ui.session import SignedInUser, get_engine, get_settings, sign_in_user
+from ui.session import get_engine, get_settings, sign_in_user
 
 
 @st.cache_data(ttl=30, show_spinner=False)
@@ -39,16 +39,7 @@ if submitted:
         except SignInError as exc:  # wrong credentials, throttled, or provider down
             st.error(str(exc))
         else:
-            sign_in_user(
-                SignedInUser(
-                    account_id=result.account_id,
-                    business_id=result.business_id,
-                    role=result.role,
-                    email=result.email,
-                    display_name=result.display_name,
-                    auth_provider=result.auth_provider,
-                )
-            )
+            sign_in_user(result)
             st.rerun()
 
 demo = _demo_sign_ins(settings.database_url)

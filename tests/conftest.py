@@ -12,9 +12,10 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from data.db import make_engine  # noqa: E402
+from data.db import make_engine, write_tx  # noqa: E402
 from data.migrate import upgrade_to_head  # noqa: E402
 from data.schema import metadata  # noqa: E402
+from tests.factories import make_business  # noqa: E402
 from tests.pg import fresh_pg_database  # noqa: E402
 
 
@@ -70,3 +71,10 @@ def engine(request: pytest.FixtureRequest) -> sa.Engine:
     """A migrated, empty database on each engine."""
     name = "sqlite_engine" if request.param == "sqlite" else "pg_engine"
     return request.getfixturevalue(name)
+
+
+@pytest.fixture
+def business(engine: sa.Engine) -> int:
+    """A fresh business on the parametrised engine; returns its id."""
+    with write_tx(engine) as conn:
+        return make_business(conn)

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy.engine import Connection
 
+from auth.roles import Actor
+from data.accounts import create_account
 from data.business import create_business
 from data.schema import customers, services, staff
 from scheduling.business import BusinessSettings
@@ -76,9 +78,6 @@ def make_account(
     display_name: str | None = None,
 ) -> int:
     """An account created through the real data layer, by an operator."""
-    from auth.roles import Actor
-    from data.accounts import create_account
-
     n = next(_counter)
     return create_account(
         conn,

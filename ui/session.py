@@ -2,35 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from auth.roles import Actor, Permission, Role
+from auth.roles import Actor, Permission
+from auth.service import SignedIn
 from data.business import load_business
 from data.db import make_engine, read_conn
 from settings import Settings, load_settings
 
 USER_KEY = "slotboard_user"
 FLASH_KEY = "slotboard_flash"
-
-
-@dataclass(frozen=True)
-class SignedInUser:
-    account_id: int
-    business_id: int
-    role: Role
-    email: str
-    display_name: str
-    auth_provider: str
-
-    @property
-    def actor(self) -> Actor:
-        return Actor.for_account(
-            account_id=self.account_id, business_id=self.business_id, role=self.role
-        )
 
 
 def get_settings() -> Settings:
@@ -47,11 +31,11 @@ def get_engine() -> Engine:
     return _engine(get_settings().database_url)
 
 
-def current_user() -> SignedInUser | None:
+def current_user() -> SignedIn | None:
     return st.session_state.get(USER_KEY)
 
 
-def sign_in_user(user: SignedInUser) -> None:
+def sign_in_user(user: SignedIn) -> None:
     st.session_state[USER_KEY] = user
 
 

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from auth.roles import Actor, Role
+from auth.service import SignedIn
 from data.accounts import create_account
 from data.catalog import list_services, list_staff
 from data.db import make_engine, read_conn, write_tx
@@ -19,7 +20,7 @@ from data.migrate import upgrade_to_head
 from data.schema import appointments, audit_log, businesses
 from scheduling.timezones import local_day_bounds, local_today
 from tests.factories import make_business, make_service, make_staff
-from ui.session import USER_KEY, SignedInUser
+from ui.session import USER_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
@@ -43,7 +44,7 @@ class AppDb:
     url: str
     engine: sa.Engine
     business_id: int
-    users: dict[Role, SignedInUser]
+    users: dict[Role, SignedIn]
 
 
 @pytest.fixture
@@ -62,14 +63,14 @@ def app_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppDb]:
                 conn, actor=operator, email=email, display_name=f"The {role.value}",
                 role=role.value, password=PASSWORD,
             )  # fmt: skip
-            users[role] = SignedInUser(
+            users[role] = SignedIn(
                 account_id, business_id, role, email, f"The {role.value}", "local"
             )
     yield AppDb(url, engine, business_id, users)
     engine.dispose()
 
 
-def _app(user: SignedInUser | None = None) -> AppTest:
+def _app(user: SignedIn | None = None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     if user is not None:
         at.session_state[USER_KEY] = user

@@ -25,7 +25,7 @@ from data import sign_in_throttle as throttle
 from data.db import read_conn, write_tx
 from data.schema import accounts, audit_log
 from settings import Settings
-from tests.factories import TEST_PASSWORD, make_account, make_business
+from tests.factories import TEST_PASSWORD, make_account
 
 T0 = datetime(2030, 3, 1, 9, 0, tzinfo=UTC)
 EMAIL = "ada@example.com"
@@ -38,12 +38,6 @@ def settings(engine: sa.Engine) -> Settings:
         sign_in_free_failures=3,
         sign_in_max_delay_seconds=10,
     )
-
-
-@pytest.fixture
-def business(engine: sa.Engine) -> int:
-    with write_tx(engine) as conn:
-        return make_business(conn)
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from auth.supabase_auth import SupabaseAuthenticator
 from data.db import read_conn, write_tx
 from data.schema import accounts, sign_in_throttle
 from settings import Settings
-from tests.factories import make_account, make_business
+from tests.factories import make_account
 
 #: Syntactically a JWT (header.payload.signature, base64url); signs nothing.
 ANON_KEY = (
@@ -116,12 +116,6 @@ def _external_id(engine: sa.Engine, account_id: int) -> str | None:
     with read_conn(engine) as conn:
         query = sa.select(accounts.c.external_auth_id).where(accounts.c.id == account_id)
         return conn.execute(query).scalar_one()
-
-
-@pytest.fixture
-def business(engine: sa.Engine) -> int:
-    with write_tx(engine) as conn:
-        return make_business(conn)
 
 
 @pytest.fixture

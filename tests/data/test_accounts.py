@@ -37,12 +37,6 @@ def _raw_rows(engine: sa.Engine, business_id: int) -> list[dict]:
 
 
 @pytest.fixture
-def business(engine: sa.Engine) -> int:
-    with write_tx(engine) as conn:
-        return make_business(conn)
-
-
-@pytest.fixture
 def owner(engine: sa.Engine, business: int) -> Actor:
     with write_tx(engine) as conn:
         return _owner(conn, business, email="owner@example.com")
