@@ -70,6 +70,10 @@ businesses = sa.Table(
     sa.Column("currency", sa.String(3), nullable=False),
     sa.Column("is_demo", sa.Boolean, nullable=False, server_default=sa.false()),
     *_stamps(),
+    # Booking policy (migration 0002)
+    sa.Column("min_notice_minutes", sa.Integer, nullable=False, server_default="60"),
+    sa.Column("max_days_ahead", sa.Integer, nullable=False, server_default="90"),
+    sa.Column("slot_step_minutes", sa.Integer, nullable=False, server_default="15"),
 )
 
 accounts = sa.Table(
@@ -197,8 +201,10 @@ customers = sa.Table(
     sa.Column("tags", Json, nullable=False, server_default="[]"),
     sa.Column("merged_into_id", Key),
     *_stamps(),
+    sa.Column("import_key", sa.String(64)),  # natural key of an imported row (0002)
     sa.UniqueConstraint("business_id", "id"),
     sa.UniqueConstraint("business_id", "external_id"),
+    sa.Index(None, "business_id", "import_key", unique=True),  # 0002
     _tenant_fk(["merged_into_id"], "customers", ondelete="NO ACTION"),
     sa.Index(None, "business_id", "phone"),
     sa.Index(None, "business_id", "email"),
@@ -222,6 +228,8 @@ appointments = sa.Table(
     sa.Column("notes", sa.Text, nullable=False, server_default=""),
     *_stamps(),
     sa.Column("cancelled_at", UTCDateTime),
+    sa.Column("cancellation_reason", sa.String(200)),  # migration 0002
+    sa.Column("import_key", sa.String(64)),  # natural key of an imported row (0002)
     sa.ForeignKeyConstraint(["business_id"], ["businesses.id"], ondelete="CASCADE"),
     _tenant_fk(["staff_id"], "staff", ondelete="RESTRICT"),
     _tenant_fk(["customer_id"], "customers", ondelete="RESTRICT"),
@@ -233,6 +241,8 @@ appointments = sa.Table(
     sa.Index(None, "staff_id", "starts_at"),  # calendar
     sa.Index(None, "business_id", "starts_at"),  # analytics
     sa.Index(None, "customer_id", "starts_at"),  # visit history
+    sa.Index(None, "business_id", "updated_at"),  # cheap data version (0002)
+    sa.Index(None, "business_id", "import_key", unique=True),  # 0002
     # PostgreSQL only: no two non-cancelled appointments of one staff member overlap.
     # Half-open ranges, so back-to-back bookings that only touch are allowed.
     postgresql.ExcludeConstraint(

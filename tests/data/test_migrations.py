@@ -37,6 +37,11 @@ def test_sqlite_empty_to_head(sqlite_url: str) -> None:
     assert state.is_current
     _assert_matches_schema(engine)
     assert upgrade_to_head(engine).is_current  # idempotent
+    with engine.connect() as conn:  # the CHECK constraints survived every migration
+        ddl = conn.exec_driver_sql(
+            "select sql from sqlite_master where name = 'appointments'"
+        ).scalar_one()
+    assert "ck_appointments_status" in ddl and "ck_appointments_ends_after_start" in ddl
 
 
 @pytest.mark.postgres
