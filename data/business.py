@@ -11,7 +11,7 @@ from auth.roles import Actor, Permission
 from data.audit import record_audit
 from data.schema import businesses
 from data.types import utcnow
-from scheduling.business import BusinessSettings, validate_slug
+from scheduling.business import BookingPolicySettings, BusinessSettings, validate_slug
 
 
 class NotFound(LookupError):
@@ -69,15 +69,23 @@ def list_businesses(conn: Connection) -> list[dict[str, Any]]:
 
 def save_business_settings(conn: Connection, *, actor: Actor, settings: BusinessSettings) -> bool:
     """Update name, time zone, country and currency. Returns False when nothing changed."""
+    return _update_business(conn, actor=actor, values=settings.model_dump())
+
+
+def save_booking_policy(conn: Connection, *, actor: Actor, policy: BookingPolicySettings) -> bool:
+    """Update minimum notice, days ahead and slot step. Returns False when nothing changed."""
+    return _update_business(conn, actor=actor, values=policy.model_dump())
+
+
+def _update_business(conn: Connection, *, actor: Actor, values: dict[str, Any]) -> bool:
     actor.require(Permission.MANAGE_BUSINESS)
     before = load_business(conn, business_id=actor.business_id)
-    after = settings.model_dump()
-    if all(before[key] == value for key, value in after.items()):
+    if all(before[key] == value for key, value in values.items()):
         return False
     conn.execute(
         businesses.update()
         .where(businesses.c.id == actor.business_id)
-        .values(**after, updated_at=utcnow())
+        .values(**values, updated_at=utcnow())
     )
     record_audit(
         conn,
@@ -85,7 +93,7 @@ def save_business_settings(conn: Connection, *, actor: Actor, settings: Business
         action="update",
         entity="businesses",
         entity_id=actor.business_id,
-        before={k: before[k] for k in after},
-        after=after,
+        before={k: before[k] for k in values},
+        after=values,
     )
     return True

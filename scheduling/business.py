@@ -74,6 +74,25 @@ class BusinessSettings(BaseModel):
         return value
 
 
+class BookingPolicySettings(BaseModel):
+    """How far ahead and how close to the start bookings may be made, and the slot grid."""
+
+    model_config = ConfigDict(frozen=True)
+
+    min_notice_minutes: int = Field(60, ge=0, le=7 * 24 * 60)
+    max_days_ahead: int = Field(90, ge=1, le=730)
+    slot_step_minutes: int = Field(15, ge=5, le=120)
+
+    @field_validator("slot_step_minutes")
+    @classmethod
+    def _divides_an_hour_or_day(cls, value: int) -> int:
+        if 60 % value and value % 60:
+            raise ValueError(
+                "the slot step must divide an hour (5, 10, 15, 20, 30) or be whole hours"
+            )
+        return value
+
+
 def validate_slug(slug: str) -> str:
     slug = slug.strip().lower()
     if not SLUG.match(slug):

@@ -36,7 +36,7 @@ from data.schema import (
     time_off,
     working_hours,
 )
-from scheduling.business import BusinessSettings
+from scheduling.business import BookingPolicySettings, BusinessSettings
 from scheduling.catalog import ServiceInput, Shift, StaffInput, TimeOffInput
 from tests.factories import make_account, make_business
 
@@ -237,6 +237,13 @@ def save_settings_touches_only_a(conn: Connection, w: World) -> None:
     settings = BusinessSettings(name="Renamed", timezone="Asia/Tokyo", country="JP", currency="JPY")
     assert business.save_business_settings(conn, actor=w.a, settings=settings)
     assert business.load_business(conn, business_id=w.a.business_id)["name"] == "Renamed"
+
+
+@probe(business.save_booking_policy)
+def save_booking_policy_touches_only_a(conn: Connection, w: World) -> None:
+    policy = BookingPolicySettings(min_notice_minutes=0, max_days_ahead=30, slot_step_minutes=30)
+    assert business.save_booking_policy(conn, actor=w.a, policy=policy)
+    assert business.load_business(conn, business_id=w.a.business_id)["max_days_ahead"] == 30
 
 
 @probe(audit.load_audit_log)

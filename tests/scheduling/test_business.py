@@ -7,7 +7,12 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
-from scheduling.business import BusinessSettings, first_error, validate_slug
+from scheduling.business import (
+    BookingPolicySettings,
+    BusinessSettings,
+    first_error,
+    validate_slug,
+)
 from scheduling.timezones import local_day_bounds, local_today
 
 VALID = {"name": "Salon", "timezone": "Europe/Berlin", "country": "de", "currency": "eur"}
@@ -64,3 +69,16 @@ def test_local_today_uses_the_business_zone() -> None:
     late_utc = datetime(2026, 11, 25, 23, 30, tzinfo=UTC)
     assert local_today("Europe/Berlin", now=late_utc) == date(2026, 11, 26)
     assert local_today("America/New_York", now=late_utc) == date(2026, 11, 25)
+
+
+def test_booking_policy_defaults_and_limits() -> None:
+    policy = BookingPolicySettings()
+    assert (policy.min_notice_minutes, policy.max_days_ahead, policy.slot_step_minutes) == (
+        60,
+        90,
+        15,
+    )
+    assert BookingPolicySettings(slot_step_minutes=120).slot_step_minutes == 120
+    for bad in ({"slot_step_minutes": 25}, {"max_days_ahead": 0}, {"min_notice_minutes": -1}):
+        with pytest.raises(ValidationError):
+            BookingPolicySettings(**bad)
