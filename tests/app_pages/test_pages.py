@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,21 +9,14 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from auth.roles import Actor, Role
-from auth.service import SignedIn
-from data.accounts import create_account
+from auth.roles import Role
 from data.catalog import list_services, list_staff
-from data.db import make_engine, read_conn, write_tx
-from data.migrate import upgrade_to_head
+from data.db import read_conn, write_tx
 from data.schema import appointments, audit_log, businesses
 from scheduling.timezones import local_day_bounds, local_today
-from tests.factories import make_business, make_service, make_staff
+from tests.app_pages.support import PASSWORD, ROOT, TIMEOUT, AppDb, open_app
+from tests.factories import make_service, make_staff
 from ui.session import USER_KEY
-
-ROOT = Path(__file__).resolve().parents[2]
-APP = str(ROOT / "app.py")
-PASSWORD = "correct horse battery"
-TIMEOUT = 60
 
 # page path -> (text that proves it rendered, roles that may open it)
 PAGES: dict[str, tuple[str, set[Role]]] = {
@@ -39,44 +30,6 @@ PAGES: dict[str, tuple[str, set[Role]]] = {
 }
 
 
-@dataclass(frozen=True)
-class AppDb:
-    url: str
-    engine: sa.Engine
-    business_id: int
-    users: dict[Role, SignedIn]
-
-
-@pytest.fixture
-def app_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppDb]:
-    url = f"sqlite:///{tmp_path / 'app.db'}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    engine = make_engine(url)
-    upgrade_to_head(engine)
-    users = {}
-    with write_tx(engine) as conn:
-        business_id = make_business(conn, name="Test Salon Mitte")
-        operator = Actor.operator(business_id=business_id)
-        for role in Role:
-            email = f"{role.value}@example.com"
-            account_id = create_account(
-                conn, actor=operator, email=email, display_name=f"The {role.value}",
-                role=role.value, password=PASSWORD,
-            )  # fmt: skip
-            users[role] = SignedIn(
-                account_id, business_id, role, email, f"The {role.value}", "local"
-            )
-    yield AppDb(url, engine, business_id, users)
-    engine.dispose()
-
-
-def _app(user: SignedIn | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    if user is not None:
-        at.session_state[USER_KEY] = user
-    return at
-
-
 def _texts(at: AppTest) -> str:
     parts = [e.value for e in at.title] + [e.value for e in at.markdown]
     parts += (
@@ -86,7 +39,7 @@ def _texts(at: AppTest) -> str:
 
 
 def test_sign_in_with_the_right_password_opens_home(app_db: AppDb) -> None:
-    at = _app().run()
+    at = open_app().run()
     assert not at.exception
     assert at.title[0].value == "Sign in to Slotboard"
     assert "local Slotboard accounts" in _texts(at)
@@ -103,7 +56,7 @@ def test_sign_in_with_the_right_password_opens_home(app_db: AppDb) -> None:
 def test_wrong_password_and_unknown_email_get_the_same_message(app_db: AppDb) -> None:
     messages = []
     for email in ("owner@example.com", "nobody@example.com"):
-        at = _app().run()
+        at = open_app().run()
         at.text_input(key="sign_in_email").input(email)
         at.text_input(key="sign_in_password").input("wrong password!")
         at.button[0].click().run()
@@ -116,7 +69,7 @@ def test_wrong_password_and_unknown_email_get_the_same_message(app_db: AppDb) ->
 @pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
 def test_every_page_for_every_role(app_db: AppDb, role: Role) -> None:
     for path, (proof, allowed) in PAGES.items():
-        at = _app(app_db.users[role]).run()
+        at = open_app(app_db.users[role]).run()
         assert not at.exception, at.exception
         if role not in allowed:  # not in this role's navigation at all
             with pytest.raises(ValueError, match="Could not find a navigation page"):
@@ -148,7 +101,7 @@ def test_pages_refuse_anonymous_visitors(app_db: AppDb) -> None:
 
 
 def test_owner_saves_business_settings_with_audit(app_db: AppDb) -> None:
-    at = _app(app_db.users[Role.OWNER]).run()
+    at = open_app(app_db.users[Role.OWNER]).run()
     at.switch_page("app_pages/admin_business.py").run()
     at.text_input(key="biz_name").input("Salon Prenzlauer Berg")
     at.selectbox(key="biz_timezone").select("Europe/Vienna")
@@ -168,7 +121,7 @@ def test_owner_saves_business_settings_with_audit(app_db: AppDb) -> None:
 
 
 def test_owner_adds_an_account_and_a_duplicate_is_refused(app_db: AppDb) -> None:
-    at = _app(app_db.users[Role.OWNER]).run()
+    at = open_app(app_db.users[Role.OWNER]).run()
     at.switch_page("app_pages/admin_accounts.py").run()
     for _ in range(2):
         at.text_input(key="acct_email").input("new.analyst@example.com")
@@ -183,7 +136,7 @@ def test_owner_adds_an_account_and_a_duplicate_is_refused(app_db: AppDb) -> None
 
 
 def test_health_names_providers_and_migrations(app_db: AppDb) -> None:
-    at = _app(app_db.users[Role.OWNER]).run()
+    at = open_app(app_db.users[Role.OWNER]).run()
     at.switch_page("app_pages/admin_health.py").run()
     assert not at.exception
     assert any("Migrations current" in s.value for s in at.success)
@@ -204,7 +157,7 @@ def test_bad_database_url_shows_a_clear_page(
     monkeypatch: pytest.MonkeyPatch, url: str, expected: str
 ) -> None:
     monkeypatch.setenv("DATABASE_URL", url)
-    at = _app().run()
+    at = open_app().run()
     assert not at.exception
     assert expected in at.title[0].value
     message = at.error[0].value
@@ -216,14 +169,14 @@ def test_unmigrated_database_asks_for_migrate(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
-    at = _app().run()
+    at = open_app().run()
     assert not at.exception
     assert "out of date" in at.title[0].value
     assert "python cli.py migrate" in at.warning[0].value
 
 
 def test_owner_adds_a_service_and_a_stylist_on_team_page(app_db: AppDb) -> None:
-    at = _app(app_db.users[Role.OWNER]).run()
+    at = open_app(app_db.users[Role.OWNER]).run()
     at.switch_page("app_pages/admin_team.py").run()
     at.text_input(key="service_new_name").input("Cut & style")
     at.number_input(key="service_new_duration").set_value(45)
@@ -263,7 +216,7 @@ def test_home_counts_todays_bookings_in_local_time(app_db: AppDb) -> None:
                     price_cents=4500, created_at=now, updated_at=now,
                 )
             )  # fmt: skip
-    at = _app(app_db.users[Role.STAFF]).run()
+    at = open_app(app_db.users[Role.STAFF]).run()
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Appointments today"] == "1"
