@@ -43,6 +43,7 @@ lint: $(VENV)/.dev
 bench: $(VENV)/.dev
 	$(PY) bench/seed_bench.py
 	$(PY) bench/cold_start_bench.py
+	$(PY) bench/slot_search_bench.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache
