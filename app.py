@@ -21,6 +21,10 @@ SECTIONS: dict[str, list[tuple[str, str, str, Permission | None]]] = {
         ("app_pages/home.py", "Home", ":material/home:", None),
         ("app_pages/account.py", "My account", ":material/person:", None),
     ],
+    "Front desk": [
+        ("app_pages/calendar.py", "Calendar", ":material/calendar_month:", P.MANAGE_BOOKINGS),
+        ("app_pages/bookings.py", "Bookings", ":material/list_alt:", P.MANAGE_BOOKINGS),
+    ],
     "Admin": [
         ("app_pages/admin_business.py", "Business settings", ":material/store:", P.MANAGE_BUSINESS),
         ("app_pages/admin_team.py", "Team & services", ":material/groups:", P.MANAGE_BUSINESS),

@@ -109,11 +109,9 @@ def calendar_options(*, view: str, initial_date: str, slot_min: str, slot_max: s
         "timeZone": "UTC",
         "initialView": view,
         "initialDate": initial_date,
-        "headerToolbar": {
-            "left": "today prev,next",
-            "center": "title",
-            "right": "timeGridDay,timeGridWeek",
-        },
+        # Navigation is Slotboard's own date and view pickers: they decide which
+        # appointments are loaded, so FullCalendar's buttons would show empty weeks.
+        "headerToolbar": {"left": "", "center": "title", "right": ""},
         "slotMinTime": slot_min,
         "slotMaxTime": slot_max,
         "slotDuration": "00:15:00",

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from auth.roles import Actor
 from data import accounts as accounts_data
-from data import agenda, audit, business, catalog
+from data import agenda, audit, booking_queries, business, catalog
 from data.accounts import AccountNotFound
 from data.business import NotFound
 from data.db import read_conn, write_tx
@@ -40,7 +40,9 @@ from scheduling.business import BookingPolicySettings, BusinessSettings
 from scheduling.catalog import ServiceInput, Shift, StaffInput, TimeOffInput
 from tests.factories import make_account, make_business
 
-PROBED_MODULES: tuple[ModuleType, ...] = (catalog, business, audit, accounts_data, agenda)
+PROBED_MODULES: tuple[ModuleType, ...] = (
+    catalog, business, audit, accounts_data, agenda, booking_queries
+)  # fmt: skip
 TENANT_TABLES = (businesses, accounts, staff, services, staff_services, working_hours, time_off,
                  appointments, audit_log)  # fmt: skip
 TZ = "Europe/Berlin"
@@ -314,6 +316,61 @@ def agenda_counts_only_a(conn: Connection, w: World) -> None:
         end=datetime(2027, 1, 1, tzinfo=UTC),
     )
     assert [(r["staff"], r["appointments"]) for r in rows] == [("A stylist", 1)]
+
+
+WINDOW = {"start": datetime(2026, 7, 1, tzinfo=UTC), "end": datetime(2026, 8, 1, tzinfo=UTC)}
+
+
+@probe(booking_queries.load_booking_policy, booking_queries.load_data_version)
+def booking_policy_and_version_are_a_s(conn: Connection, w: World) -> None:
+    assert booking_queries.load_booking_policy(conn, actor=w.a).timezone == TZ
+    a_row = conn.execute(
+        sa.select(appointments.c.updated_at, appointments.c.id).where(
+            appointments.c.business_id == w.a.business_id
+        )
+    ).one()
+    assert booking_queries.load_data_version(conn, actor=w.a) == tuple(a_row)
+
+
+@probe(booking_queries.load_service_row, booking_queries.load_staff_names)
+def b_service_and_staff_names(conn: Connection, w: World) -> None:
+    with pytest.raises(NotFound):
+        booking_queries.load_service_row(conn, actor=w.a, service_id=w.b_service)
+    assert set(booking_queries.load_staff_names(conn, actor=w.a)) == {w.a_staff}
+
+
+@probe(booking_queries.load_schedules, booking_queries.load_known_schedules)
+def b_schedules(conn: Connection, w: World) -> None:
+    with pytest.raises(NotFound):
+        booking_queries.load_schedules(conn, actor=w.a, staff_ids=[w.b_staff], **WINDOW)
+    [own] = booking_queries.load_schedules(conn, actor=w.a, **WINDOW)
+    assert own.staff_id == w.a_staff and len(own.busy) == 1
+    [foreign] = booking_queries.load_known_schedules(conn, actor=w.a, ids=[w.b_staff], **WINDOW)
+    assert (foreign.shifts, foreign.busy, foreign.service_ids) == ((), (), frozenset())
+
+
+@probe(booking_queries.find_slots)
+def slots_for_b_service(conn: Connection, w: World) -> None:
+    with pytest.raises(NotFound):
+        booking_queries.find_slots(conn, actor=w.a, service_id=w.b_service)
+    with pytest.raises(NotFound):
+        booking_queries.find_slots(conn, actor=w.a, service_id=w.a_service, staff_id=w.b_staff)
+
+
+@probe(
+    booking_queries.load_appointment, booking_queries.load_calendar, booking_queries.load_bookings
+)
+def b_appointments_are_invisible(conn: Connection, w: World) -> None:
+    b_id = conn.execute(
+        sa.select(appointments.c.id).where(appointments.c.business_id == w.b.business_id)
+    ).scalar_one()
+    with pytest.raises(NotFound):
+        booking_queries.load_appointment(conn, actor=w.a, appointment_id=b_id)
+    calendar = booking_queries.load_calendar(conn, actor=w.a, **WINDOW)
+    bookings = booking_queries.load_bookings(conn, actor=w.a, **WINDOW)
+    assert [r["staff_id"] for r in calendar] == [w.a_staff]
+    assert [r["staff_id"] for r in bookings] == [w.a_staff]
+    assert booking_queries.load_calendar(conn, actor=w.a, staff_ids=[w.b_staff], **WINDOW) == []
 
 
 # --- the tests -----------------------------------------------------------------------
