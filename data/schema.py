@@ -209,6 +209,7 @@ customers = sa.Table(
     sa.Index(None, "business_id", "phone"),
     sa.Index(None, "business_id", "email"),
     sa.Index(None, "business_id", "last_name"),
+    sa.Index(None, "business_id", "first_name"),  # customer search (0002)
 )
 
 appointments = sa.Table(

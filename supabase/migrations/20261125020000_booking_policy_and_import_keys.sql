@@ -22,6 +22,8 @@ CREATE UNIQUE INDEX ix_customers_business_id_import_key
     ON public.customers (business_id, import_key);
 CREATE INDEX ix_appointments_business_id_updated_at
     ON public.appointments (business_id, updated_at);
+CREATE INDEX ix_customers_business_id_first_name
+    ON public.customers (business_id, first_name);
 
 GRANT UPDATE (min_notice_minutes, max_days_ahead, slot_step_minutes)
     ON TABLE public.businesses TO authenticated;

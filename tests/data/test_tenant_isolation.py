@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 from auth.roles import Actor
 from data import accounts as accounts_data
 from data import agenda, audit, booking_queries, business, catalog
+from data import customers as customers_data
 from data.accounts import AccountNotFound
 from data.business import NotFound
 from data.db import read_conn, write_tx
@@ -30,6 +31,7 @@ from data.schema import (
     appointments,
     audit_log,
     businesses,
+    customers,
     services,
     staff,
     staff_services,
@@ -38,13 +40,14 @@ from data.schema import (
 )
 from scheduling.business import BookingPolicySettings, BusinessSettings
 from scheduling.catalog import ServiceInput, Shift, StaffInput, TimeOffInput
+from scheduling.customers import CustomerInput
 from tests.factories import make_account, make_business
 
 PROBED_MODULES: tuple[ModuleType, ...] = (
-    catalog, business, audit, accounts_data, agenda, booking_queries
+    catalog, business, audit, accounts_data, agenda, booking_queries, customers_data
 )  # fmt: skip
 TENANT_TABLES = (businesses, accounts, staff, services, staff_services, working_hours, time_off,
-                 appointments, audit_log)  # fmt: skip
+                 appointments, customers, audit_log)  # fmt: skip
 TZ = "Europe/Berlin"
 
 
@@ -61,6 +64,8 @@ class World:
     b_closure: int  # whole-business time off of B
     a_account: int
     b_account: int
+    a_customer: int
+    b_customer: int
 
 
 def _populate(conn: Connection, owner: Actor, prefix: str) -> tuple[int, int, int]:
@@ -99,8 +104,16 @@ def world(engine: Engine) -> World:
         b_account = make_account(conn, b.business_id, email="owner@b-salon.example.com")
         for owner, (staff_id, service_id, _) in ((a, a_ids), (b, b_ids)):
             _book(conn, owner.business_id, staff_id, service_id)
+        a_customer, b_customer = (
+            customers_data.create_customer(conn, actor=owner, data=_customer(name))
+            for owner, name in ((a, "Ada"), (b, "Bea"))
+        )
     a = Actor.for_account(account_id=a_account, business_id=a.business_id, role="owner")
-    return World(a, b, *a_ids, *b_ids, b_closure, a_account, b_account)
+    return World(a, b, *a_ids, *b_ids, b_closure, a_account, b_account, a_customer, b_customer)
+
+
+def _customer(first_name: str, phone: str = "+4915112345678") -> CustomerInput:
+    return CustomerInput(first_name=first_name, last_name="Shared", phone=phone)
 
 
 APPOINTMENT_AT = datetime(2026, 7, 20, 9, tzinfo=UTC)
@@ -371,6 +384,38 @@ def b_appointments_are_invisible(conn: Connection, w: World) -> None:
     assert [r["staff_id"] for r in calendar] == [w.a_staff]
     assert [r["staff_id"] for r in bookings] == [w.a_staff]
     assert booking_queries.load_calendar(conn, actor=w.a, staff_ids=[w.b_staff], **WINDOW) == []
+
+
+@probe(customers_data.search_customers, customers_data.find_duplicate_candidates)
+def b_customers_are_not_found(conn: Connection, w: World) -> None:
+    for query in ("", "Bea", "Shared", "+4915112345678", "015112345678"):
+        found = customers_data.search_customers(conn, actor=w.a, query=query)
+        assert [c["id"] for c in found] == ([] if query == "Bea" else [w.a_customer]), query
+    assert customers_data.find_duplicate_candidates(conn, actor=w.a) == []
+
+
+@probe(customers_data.load_customer_profile, customers_data.update_customer)
+def b_customer_profile_and_edit(conn: Connection, w: World) -> None:
+    with pytest.raises(NotFound):
+        customers_data.load_customer_profile(conn, actor=w.a, customer_id=w.b_customer)
+    with pytest.raises(NotFound):
+        customers_data.update_customer(
+            conn, actor=w.a, customer_id=w.b_customer, data=_customer("Hijacked")
+        )
+
+
+@probe(customers_data.create_customer)
+def b_phone_does_not_block_a(conn: Connection, w: World) -> None:
+    new = customers_data.create_customer(conn, actor=w.a, data=_customer("Cleo", "+4915199999999"))
+    profile = customers_data.load_customer_profile(conn, actor=w.a, customer_id=new)
+    assert profile["business_id"] == w.a.business_id
+
+
+@probe(customers_data.merge_customers)
+def merge_across_businesses_is_refused(conn: Connection, w: World) -> None:
+    for keep, merge in ((w.a_customer, w.b_customer), (w.b_customer, w.a_customer)):
+        with pytest.raises(NotFound):
+            customers_data.merge_customers(conn, actor=w.a, keep_id=keep, merge_id=merge)
 
 
 # --- the tests -----------------------------------------------------------------------

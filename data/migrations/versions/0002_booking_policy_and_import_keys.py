@@ -1,4 +1,4 @@
-"""Booking policy per business, cancellation reasons, import keys, data-version index.
+"""Booking policy, cancellation reasons, import keys, data-version and name-search indexes.
 
 Revision ID: 0002
 Revises: 0001
@@ -52,9 +52,13 @@ def upgrade() -> None:
         "appointments",
         ["business_id", "updated_at"],
     )
+    op.create_index(
+        op.f("ix_customers_business_id_first_name"), "customers", ["business_id", "first_name"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_customers_business_id_first_name"), "customers")
     op.drop_index(op.f("ix_appointments_business_id_updated_at"), "appointments")
     op.drop_index(op.f("ix_customers_business_id_import_key"), "customers")
     op.drop_index(op.f("ix_appointments_business_id_import_key"), "appointments")
