@@ -38,7 +38,7 @@ def _count(url: str, table: sa.Table) -> int:
 
 
 def test_migrate_seed_and_demo_accounts(db_url: str) -> None:
-    assert "database at migration 0001" in _ok("migrate")
+    assert "database at migration 0002" in _ok("migrate")
     out = _ok("seed", "--demo", "--appointments", "1500", "--seed", "3", "--if-empty")
     assert "1500 appointments" in out
     assert _count(db_url, appointments) == 1500
