@@ -44,6 +44,8 @@ bench: $(VENV)/.dev
 	$(PY) bench/seed_bench.py
 	$(PY) bench/cold_start_bench.py
 	$(PY) bench/slot_search_bench.py
+	$(PY) bench/booking_bench.py
+	$(PY) bench/import_bench.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache

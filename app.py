@@ -29,6 +29,7 @@ SECTIONS: dict[str, list[tuple[str, str, str, Permission | None]]] = {
     "Admin": [
         ("app_pages/admin_business.py", "Business settings", ":material/store:", P.MANAGE_BUSINESS),
         ("app_pages/admin_team.py", "Team & services", ":material/groups:", P.MANAGE_BUSINESS),
+        ("app_pages/admin_import.py", "Import", ":material/upload_file:", P.MANAGE_BUSINESS),
         ("app_pages/admin_accounts.py", "Accounts & roles", ":material/key:", P.MANAGE_ACCOUNTS),
         ("app_pages/admin_audit.py", "Audit log", ":material/history:", P.VIEW_AUDIT_LOG),
         ("app_pages/admin_health.py", "Health", ":material/monitor_heart:", P.VIEW_HEALTH),

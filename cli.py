@@ -5,9 +5,11 @@ Entry points only parse input and call the data and domain layers; they run with
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from datetime import date
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -30,8 +32,12 @@ from settings import Settings, load_settings
 app = typer.Typer(help="Slotboard operations.", no_args_is_help=True, add_completion=False)
 users_app = typer.Typer(help="Sign-in accounts.", no_args_is_help=True)
 business_app = typer.Typer(help="Businesses (tenants).", no_args_is_help=True)
+import_app = typer.Typer(
+    help="Import CSV exports from other booking systems.", no_args_is_help=True
+)
 app.add_typer(users_app, name="users")
 app.add_typer(business_app, name="business")
+app.add_typer(import_app, name="import")
 
 
 def _fail(message: str) -> typer.Exit:
@@ -206,6 +212,112 @@ def users_list(business: Annotated[str | None, typer.Option(help="Business slug.
         for row in list_accounts(conn, actor=actor):
             state = "active" if row["is_active"] else "disabled"
             typer.echo(f"{row['id']:>5}  {row['role']:<8} {state:<8} {row['email']}")
+
+
+# --- import ----------------------------------------------------------------------------
+
+MappingOption = Annotated[
+    Path, typer.Option("--mapping", help="Column mapping, a .toml or .json file.")
+]
+DryRunOption = Annotated[
+    bool, typer.Option("--dry-run", help="Do all the checks, then write nothing.")
+]
+SkipOption = Annotated[
+    bool, typer.Option("--skip-bad-rows", help="Import the good rows even if some are bad.")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print a machine-readable report.")]
+BusinessOption = Annotated[str | None, typer.Option("--business", help="Business slug.")]
+SHOWN_ERRORS = 50
+
+
+@import_app.command("appointments")
+def import_appointments_command(
+    file: Annotated[Path, typer.Argument(help="The CSV export.")],
+    mapping: MappingOption,
+    dry_run: DryRunOption = False,
+    skip_bad_rows: SkipOption = False,
+    as_json: JsonOption = False,
+    business: BusinessOption = None,
+) -> None:
+    """Import appointments (and the customers, staff and services they name).
+
+    Exits 1 when any row was rejected (or the file can't be read), 0 on a clean run.
+    """
+    _run_import("appointments", file, mapping, dry_run, skip_bad_rows, as_json, business)
+
+
+@import_app.command("customers")
+def import_customers_command(
+    file: Annotated[Path, typer.Argument(help="The CSV export.")],
+    mapping: MappingOption,
+    dry_run: DryRunOption = False,
+    skip_bad_rows: SkipOption = False,
+    as_json: JsonOption = False,
+    business: BusinessOption = None,
+) -> None:
+    """Import customers. Exits 1 when any row was rejected, 0 on a clean run."""
+    _run_import("customers", file, mapping, dry_run, skip_bad_rows, as_json, business)
+
+
+def _run_import(
+    kind: str,
+    file: Path,
+    mapping: Path,
+    dry_run: bool,
+    skip_bad_rows: bool,
+    as_json: bool,
+    business: str | None,
+) -> None:
+    from data.importer import ImportFileError, MappingError, import_appointments, import_customers
+
+    engine = _engine()
+    with read_conn(engine) as conn:
+        business_id = _business_id(conn, business)
+    run = import_appointments if kind == "appointments" else import_customers
+    try:
+        report = run(
+            engine, actor=Actor.operator(business_id=business_id), source=file,
+            mapping=mapping, dry_run=dry_run, skip_bad_rows=skip_bad_rows,
+            progress=None if as_json else _import_progress(),
+        )  # fmt: skip
+    except (ImportFileError, MappingError) as exc:
+        if as_json:
+            typer.echo(json.dumps({"ok": False, "error": str(exc)}, indent=2))
+        raise _fail(str(exc)) from None
+    if as_json:
+        typer.echo(json.dumps({"ok": report.ok, **report.to_dict()}, indent=2))
+    else:
+        _echo_report(report)
+    if not report.ok:
+        raise typer.Exit(code=1)
+
+
+def _import_progress():  # type: ignore[no-untyped-def]
+    """A one-line counter on a terminal; nothing when stderr is a file or a pipe."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(rows: int, fraction: float | None) -> None:
+        share = f" ({fraction:.0%})" if fraction is not None else ""
+        typer.echo(f"\rread {rows} rows{share}", nl=False, err=True)
+
+    return show
+
+
+def _echo_report(report) -> None:  # type: ignore[no-untyped-def]
+    from data.importer.report import MAX_KEPT_ERRORS
+
+    if sys.stderr.isatty():
+        typer.echo("", err=True)
+    for line in report.summary_lines():
+        typer.echo(line)
+    if report.errors:
+        typer.echo("rejected rows (row, column: reason):")
+    for error in report.errors[:SHOWN_ERRORS]:
+        typer.echo(f"  row {error.row}, {error.column}: {error.reason}")
+    hidden = len(report.errors) - SHOWN_ERRORS + report.errors_omitted
+    if hidden > 0:
+        typer.echo(f"  ... and {hidden} more (--json lists up to {MAX_KEPT_ERRORS:,})")
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ PAGES: dict[str, tuple[str, set[Role]]] = {
     "app_pages/customers.py": ("Customers", {Role.OWNER, Role.STAFF}),
     "app_pages/admin_business.py": ("Business settings", {Role.OWNER}),
     "app_pages/admin_team.py": ("Team & services", {Role.OWNER}),
+    "app_pages/admin_import.py": ("Import", {Role.OWNER}),
     "app_pages/admin_accounts.py": ("Accounts & roles", {Role.OWNER}),
     "app_pages/admin_audit.py": ("Audit log", {Role.OWNER}),
     "app_pages/admin_health.py": ("Health", {Role.OWNER}),

@@ -20,8 +20,8 @@ pytestmark = [
     ),
 ]
 
-OWNER_PAGES = ["Home", "My account", "Business settings", "Team & services",
-               "Accounts & roles", "Audit log", "Health"]  # fmt: skip
+OWNER_PAGES = ["Home", "My account", "Calendar", "Bookings", "Customers", "Business settings",
+               "Team & services", "Import", "Accounts & roles", "Audit log", "Health"]  # fmt: skip
 ERROR_SELECTORS = '[data-testid="stException"], [data-testid="stAlertContentError"]'
 
 
