@@ -65,21 +65,17 @@ def normalise_email(raw: str | None) -> str | None:
 # --- staff and services --------------------------------------------------------------
 
 
-class StaffInput(BaseModel):
-    """A bookable staff member. Build with `from_form(region=...)` to read local phone numbers."""
+class ContactInput(BaseModel):
+    """An e-mail and a phone, validated. Build subclasses with `from_form(region=...)`, so a
+    phone number without +country is read in the business's country."""
 
     model_config = ConfigDict(str_strip_whitespace=True, frozen=True)
 
-    display_name: str = Field(min_length=1, max_length=120)
     email: str | None = None
     phone: str | None = None
-    color: str = DEFAULT_COLOR
-    is_active: bool = True
-    service_ids: list[int] = Field(default_factory=list)
 
     @classmethod
     def from_form(cls, *, region: str | None, **fields: Any) -> Self:
-        """Validate, reading a phone number without +country in the business's country."""
         return cls.model_validate(fields, context={"region": region})
 
     @field_validator("email")
@@ -91,6 +87,15 @@ class StaffInput(BaseModel):
     @classmethod
     def _phone(cls, value: str | None, info: ValidationInfo) -> str | None:
         return normalise_phone(value, (info.context or {}).get("region"))
+
+
+class StaffInput(ContactInput):
+    """A bookable staff member."""
+
+    display_name: str = Field(min_length=1, max_length=120)
+    color: str = DEFAULT_COLOR
+    is_active: bool = True
+    service_ids: list[int] = Field(default_factory=list)
 
     @field_validator("color")
     @classmethod

@@ -24,9 +24,9 @@ from datetime import datetime
 from typing import Any, Literal, Self
 
 import phonenumbers
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from scheduling.catalog import format_local, format_money, normalise_email, normalise_phone
+from scheduling.catalog import ContactInput, format_local, format_money, normalise_phone
 
 MAX_TAG_LENGTH = 40
 ACTIVE_STATUSES = frozenset({"booked", "confirmed"})
@@ -53,24 +53,15 @@ def normalise_tags(raw: str | Iterable[str] | None) -> list[str]:
     return sorted(tags)
 
 
-class CustomerInput(BaseModel):
-    """A customer as entered. Build with `from_form(region=...)` to read local phone numbers."""
-
-    model_config = ConfigDict(str_strip_whitespace=True, frozen=True)
+class CustomerInput(ContactInput):
+    """A customer as entered (`from_form(region=...)` reads local phone numbers)."""
 
     first_name: str = Field("", max_length=100)
     last_name: str = Field("", max_length=100)
-    email: str | None = None
-    phone: str | None = None
     sms_opt_in: bool = False
     email_opt_in: bool = False
     notes: str = Field("", max_length=5000)
     tags: list[str] = Field(default_factory=list)
-
-    @classmethod
-    def from_form(cls, *, region: str | None, **fields: Any) -> Self:
-        """Validate, reading a phone number without +country in the business's country."""
-        return cls.model_validate(fields, context={"region": region})
 
     @field_validator("first_name")
     @classmethod
@@ -78,16 +69,6 @@ class CustomerInput(BaseModel):
         if not value:
             raise ValueError("a first name is required")
         return value
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, value: str | None) -> str | None:
-        return normalise_email(value)
-
-    @field_validator("phone")
-    @classmethod
-    def _phone(cls, value: str | None, info: ValidationInfo) -> str | None:
-        return normalise_phone(value, (info.context or {}).get("region"))
 
     @field_validator("tags", mode="before")
     @classmethod

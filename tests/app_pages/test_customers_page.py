@@ -2,68 +2,37 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from auth.roles import Actor, Role
-from auth.service import SignedIn
-from data.accounts import create_account
+from auth.roles import Role
 from data.customers import create_customer
-from data.db import make_engine, read_conn, write_tx
-from data.migrate import upgrade_to_head
+from data.db import read_conn, write_tx
 from data.schema import appointments, customers
 from scheduling.customers import CustomerInput
-from tests.factories import make_business, make_service, make_staff
+from tests.app_pages.support import AppDb
+from tests.factories import make_service, make_staff
 from ui.session import USER_KEY
 
 PAGE = str(Path(__file__).resolve().parents[2] / "app_pages" / "customers.py")
 TIMEOUT = 60
 
 
-@dataclass(frozen=True)
-class AppDb:
-    engine: sa.Engine
-    business_id: int
-    users: dict[Role, SignedIn]
-
-    def add(self, **fields: Any) -> int:
-        data = CustomerInput.from_form(region="DE", **fields)
-        with write_tx(self.engine) as conn:
-            actor = self.users[Role.OWNER].actor
-            return create_customer(conn, actor=actor, data=data, allow_duplicate=True)
-
-    def customer(self, customer_id: int) -> dict[str, Any]:
-        with read_conn(self.engine) as conn:
-            query = sa.select(customers).where(customers.c.id == customer_id)
-            return dict(conn.execute(query).mappings().one())
+def _add(db: AppDb, **fields: Any) -> int:
+    data = CustomerInput.from_form(region="DE", **fields)
+    with write_tx(db.engine) as conn:
+        actor = db.users[Role.OWNER].actor
+        return create_customer(conn, actor=actor, data=data, allow_duplicate=True)
 
 
-@pytest.fixture
-def app_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppDb]:
-    url = f"sqlite:///{tmp_path / 'app.db'}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    engine = make_engine(url)
-    upgrade_to_head(engine)
-    users = {}
-    with write_tx(engine) as conn:
-        business_id = make_business(conn, name="Test Salon Mitte")
-        operator = Actor.operator(business_id=business_id)
-        for role in Role:
-            email = f"{role.value}@example.com"
-            account_id = create_account(
-                conn, actor=operator, email=email, display_name=f"The {role.value}",
-                role=role.value, password="correct horse battery",
-            )  # fmt: skip
-            users[role] = SignedIn(account_id, business_id, role, email, role.value, "local")
-    yield AppDb(engine, business_id, users)
-    engine.dispose()
+def _customer(db: AppDb, customer_id: int) -> dict[str, Any]:
+    with read_conn(db.engine) as conn:
+        query = sa.select(customers).where(customers.c.id == customer_id)
+        return dict(conn.execute(query).mappings().one())
 
 
 def page(app_db: AppDb, role: Role) -> AppTest:
@@ -86,9 +55,9 @@ def details(at: AppTest) -> dict[str, str]:
 
 
 def test_staff_searches_and_opens_a_profile(app_db: AppDb) -> None:
-    ana = app_db.add(first_name="Ana", last_name="Silva", phone="030 1234567", sms_opt_in=True,
+    ana = _add(app_db, first_name="Ana", last_name="Silva", phone="030 1234567", sms_opt_in=True,
                      tags="vip", notes="Likes tea")  # fmt: skip
-    app_db.add(first_name="Bruno", last_name="Souza")
+    _add(app_db, first_name="Bruno", last_name="Souza")
     with write_tx(app_db.engine) as conn:
         staff_id = make_staff(conn, app_db.business_id, name="Mara")
         service_id = make_service(conn, app_db.business_id, name="Colour")
@@ -158,7 +127,7 @@ def test_staff_creates_a_customer_after_fixing_a_bad_phone_number(app_db: AppDb)
 
 
 def test_a_duplicate_phone_number_is_refused_unless_confirmed(app_db: AppDb) -> None:
-    app_db.add(first_name="Ana", last_name="Silva", phone="030 1234567")
+    _add(app_db, first_name="Ana", last_name="Silva", phone="030 1234567")
     at = page(app_db, Role.STAFF)
     at.text_input(key="new_first").input("Bo")
     at.text_input(key="new_phone").input("+49 30 1234567")
@@ -170,7 +139,7 @@ def test_a_duplicate_phone_number_is_refused_unless_confirmed(app_db: AppDb) -> 
 
 
 def test_staff_edits_a_customer(app_db: AppDb) -> None:
-    ana = app_db.add(first_name="Ana", last_name="Silva")
+    ana = _add(app_db, first_name="Ana", last_name="Silva")
     at = page(app_db, Role.STAFF)
     at.selectbox(key="cust_pick").select(ana).run()
     at.text_input(key=f"edit_{ana}_email").input("not an address")
@@ -181,7 +150,7 @@ def test_staff_edits_a_customer(app_db: AppDb) -> None:
     at.text_input(key=f"edit_{ana}_tags").input("VIP, colour")
     at.button(key=f"edit_{ana}_save").click().run()
     assert not at.exception and not errors(at)
-    row = app_db.customer(ana)
+    row = _customer(app_db, ana)
     assert (row["email"], row["email_opt_in"], row["tags"]) == (
         "ana@example.com", True, ["colour", "vip"]
     )  # fmt: skip
@@ -189,14 +158,14 @@ def test_staff_edits_a_customer(app_db: AppDb) -> None:
 
 
 def test_owner_merges_duplicates_only_after_confirming(app_db: AppDb) -> None:
-    keep = app_db.add(first_name="Ana", last_name="Silva", email="ana@example.com")
-    gone = app_db.add(first_name="ana", last_name="SILVA", phone="030 1234567")
+    keep = _add(app_db, first_name="Ana", last_name="Silva", email="ana@example.com")
+    gone = _add(app_db, first_name="ana", last_name="SILVA", phone="030 1234567")
     at = page(app_db, Role.OWNER)
     assert not at.exception
     at.toggle(key="dupes_show").set_value(True).run()
     assert at.selectbox(key="dupes_pair").value == f"{keep}-{gone}"
     assert at.button(key="merge_go").disabled  # not without the tick
-    assert app_db.customer(gone)["merged_into_id"] is None
+    assert _customer(app_db, gone)["merged_into_id"] is None
 
     at.radio(key="dupes_keep").set_value(gone).run()
     at.checkbox(key=f"merge_confirm_{gone}_{keep}").check().run()
@@ -207,14 +176,14 @@ def test_owner_merges_duplicates_only_after_confirming(app_db: AppDb) -> None:
     at.button(key="merge_go").click().run()
     assert not at.exception and not errors(at)
     assert "Merged ana SILVA into Ana Silva." in [s.value for s in at.success]
-    assert app_db.customer(gone)["merged_into_id"] == keep
-    assert app_db.customer(keep)["phone"] == "+49301234567"
+    assert _customer(app_db, gone)["merged_into_id"] == keep
+    assert _customer(app_db, keep)["phone"] == "+49301234567"
     assert table(at, "Visits")["Name"].tolist() == ["Ana Silva"]
     assert any("No possible duplicates" in i.value for i in at.info)
 
 
 def test_analysts_may_not_open_the_page(app_db: AppDb) -> None:
-    app_db.add(first_name="Ana", last_name="Silva")
+    _add(app_db, first_name="Ana", last_name="Silva")
     at = page(app_db, Role.ANALYST)
     assert not at.exception
     assert errors(at) == ["Your role (analyst) may not open this page."]
