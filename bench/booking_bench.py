@@ -39,7 +39,7 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from auth.roles import Actor  # noqa: E402
-from bench.seed_bench import _pg_database, _sqlite_database  # noqa: E402
+from bench.scratch import scratch_postgresql, scratch_sqlite  # noqa: E402
 from data.bookings import (  # noqa: E402
     BookingRequest,
     book_appointment,
@@ -82,7 +82,7 @@ def figures(engine: str, name: str, times: list[float], **extra: Any) -> dict[st
 
 @contextmanager
 def database(engine_name: str, url: str | None, size: int, today: date) -> Iterator[sa.Engine]:
-    fresh = _pg_database if engine_name == "postgresql" else _sqlite_database
+    fresh = scratch_postgresql if engine_name == "postgresql" else scratch_sqlite
     with nullcontext(url) if url else fresh() as resolved:
         engine = make_engine(resolved)
         try:

@@ -34,7 +34,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from auth.roles import Actor  # noqa: E402
-from bench.seed_bench import _pg_database, _sqlite_database  # noqa: E402
+from bench.scratch import scratch_postgresql, scratch_sqlite  # noqa: E402
 from data.business import create_business  # noqa: E402
 from data.db import make_engine, write_tx  # noqa: E402
 from data.importer import import_appointments  # noqa: E402
@@ -94,7 +94,7 @@ def _peak_rss_mib() -> float:
 
 
 def bench_one(engine_name: str, rows: int, *, trace: bool = False) -> dict[str, object]:
-    database = _pg_database if engine_name == "postgresql" else _sqlite_database
+    database = scratch_postgresql if engine_name == "postgresql" else scratch_sqlite
     with tempfile.TemporaryDirectory() as folder, database() as url:
         path = Path(folder) / "appointments.csv"
         write_appointments_csv(path, rows)

@@ -13,50 +13,21 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.scratch import scratch_postgresql, scratch_sqlite  # noqa: E402
 from data.db import make_engine  # noqa: E402
 from data.demo import seed_demo  # noqa: E402
 from data.migrate import upgrade_to_head  # noqa: E402
 
-PG_URL_ENVS = ("SLOTBOARD_BENCH_PG_URL", "SLOTBOARD_TEST_PG_URL")
 TODAY = date(2026, 6, 1)  # fixed, so every run seeds identical data
-
-
-@contextmanager
-def _sqlite_database() -> Iterator[str]:
-    with tempfile.TemporaryDirectory() as folder:
-        yield f"sqlite:///{Path(folder) / 'seed_bench.db'}"
-
-
-@contextmanager
-def _pg_database() -> Iterator[str]:
-    admin_url = next((os.environ[name] for name in PG_URL_ENVS if os.environ.get(name)), None)
-    if admin_url is None:
-        raise SystemExit(f"set {' or '.join(PG_URL_ENVS)} to bench PostgreSQL")
-    name = f"slotboard_bench_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
 
 
 def _db_bytes(engine: sa.Engine) -> int:
@@ -70,7 +41,7 @@ def _db_bytes(engine: sa.Engine) -> int:
 
 
 def bench_one(engine_name: str, size: int, seed: int) -> dict[str, object]:
-    database = _pg_database if engine_name == "postgresql" else _sqlite_database
+    database = scratch_postgresql if engine_name == "postgresql" else scratch_sqlite
     with database() as url:
         engine = make_engine(url)
         try:
