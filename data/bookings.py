@@ -240,6 +240,7 @@ def _check_or_raise(
     exclude: int | None = None,
 ) -> None:
     """BookingRejected with every problem; _Lost when the only problem is an overlap."""
+    _lock_staff_schedule(conn, staff_row["id"])
     policy = load_booking_policy(conn, actor=actor)
     [schedule] = load_known_schedules(
         conn, actor=actor, ids=[staff_row["id"]], start=start - CHECK_MARGIN,
@@ -259,6 +260,25 @@ def _check_or_raise(
         raise lost
     if problems:
         raise BookingRejected(problems)
+
+
+#: Namespace of Slotboard's per-staff advisory locks (PostgreSQL), so they never meet
+#: another application's locks on the same database.
+STAFF_LOCK_NAMESPACE = 0x510B
+
+
+def _lock_staff_schedule(conn: Connection, staff_id: int) -> None:
+    """On PostgreSQL, serialise check-and-write per staff member until commit.
+
+    The exclusion constraint only covers [starts_at, ends_at); two racing bookings could
+    otherwise both pass the check and land one inside the other's service buffer. SQLite
+    needs nothing: BEGIN IMMEDIATE already serialises every writer.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            sa.text("SELECT pg_advisory_xact_lock(:namespace, :staff)"),
+            {"namespace": STAFF_LOCK_NAMESPACE, "staff": staff_id % 2_147_483_647},
+        )
 
 
 def _write_slot(conn: Connection, statement: sa.Executable, lost: _Lost) -> sa.CursorResult:
