@@ -10,7 +10,8 @@ from auth.roles import Permission
 from data.bookings import bulk_set_status, load_bookings
 from data.catalog import list_services, list_staff
 from data.db import read_conn
-from scheduling.booking_table import BULK_STATUSES, STATUS_LABELS, build_bookings_table
+from scheduling.booking_rules import STATUS_LABELS
+from scheduling.booking_table import BULK_STATUSES, build_bookings_table
 from scheduling.timezones import local_day_bounds, local_today
 from ui.booking_widgets import render_appointment_panel, run_booking_action
 from ui.session import current_business, get_engine, require_permission, show_flash

@@ -7,6 +7,7 @@ import streamlit as st
 
 from data.agenda import load_agenda_counts
 from data.db import read_conn
+from scheduling.booking_rules import STATUS_LABELS
 from scheduling.timezones import local_day_bounds, local_today
 from ui.session import current_business, get_engine, require_permission
 
@@ -23,10 +24,6 @@ week_end = local_day_bounds(today, tz, days=7)[1]
 with read_conn(get_engine()) as conn:
     day = load_agenda_counts(conn, actor=actor, start=day_start, end=day_end)
     week = load_agenda_counts(conn, actor=actor, start=day_start, end=week_end)
-
-
-STATUS_LABELS = {"booked": "Booked", "confirmed": "Confirmed", "completed": "Completed",
-                 "cancelled": "Cancelled", "no_show": "No-show"}  # fmt: skip
 
 
 def _summary(rows: list[dict[str, object]]) -> pd.DataFrame:

@@ -24,6 +24,9 @@ from zoneinfo import ZoneInfo
 from scheduling.availability import BookingPolicy, Slot
 
 STATUSES = ("booked", "confirmed", "completed", "cancelled", "no_show")
+#: How each status is shown to people (tables, calendar, filters).
+STATUS_LABELS = {"booked": "Booked", "confirmed": "Confirmed", "completed": "Completed",
+                 "cancelled": "Cancelled", "no_show": "No-show"}  # fmt: skip
 FINAL_STATUSES = frozenset({"completed", "cancelled", "no_show"})
 TRANSITIONS: dict[str, frozenset[str]] = {
     "booked": frozenset({"confirmed", "completed", "cancelled", "no_show"}),

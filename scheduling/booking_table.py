@@ -7,10 +7,9 @@ from typing import Any
 
 import pandas as pd
 
+from scheduling.booking_rules import STATUS_LABELS
 from scheduling.catalog import format_money
 
-STATUS_LABELS = {"booked": "Booked", "confirmed": "Confirmed", "completed": "Completed",
-                 "cancelled": "Cancelled", "no_show": "No-show"}  # fmt: skip
 BULK_STATUSES = ["confirmed", "completed", "no_show", "cancelled"]
 COLUMNS = ["id", "When", "Staff", "Service", "Customer", "Phone", "Status", "Price", "Source",
            "Booked at", "Updated"]  # fmt: skip

@@ -14,15 +14,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from scheduling.availability import Interval
+from scheduling.booking_rules import STATUS_LABELS
 from scheduling.catalog import to_utc
 
-STATUS_STYLE = {
-    "booked": {"label": "Booked", "opacity": 1.0},
-    "confirmed": {"label": "Confirmed", "opacity": 1.0},
-    "completed": {"label": "Completed", "opacity": 0.55},
-    "no_show": {"label": "No-show", "opacity": 0.55},
-    "cancelled": {"label": "Cancelled", "opacity": 0.35},
-}
+#: Finished appointments fade; open ones stay solid.
+OPACITY = {"completed": 0.55, "no_show": 0.55, "cancelled": 0.35}
 MOVABLE = frozenset({"booked", "confirmed"})
 OFF_COLOR = "#D9D9D9"
 HOURS_COLOR = "#E8F3EF"
@@ -43,7 +39,7 @@ def parse_calendar_time(value: str, tz_name: str) -> datetime:
 
 def _title(row: Mapping[str, Any]) -> str:
     customer = row.get("customer_name") or "Walk-in"
-    status = STATUS_STYLE.get(row["status"], {"label": row["status"]})["label"]
+    status = STATUS_LABELS.get(row["status"], row["status"])
     return f"{customer} · {row['service_name']} · {status}"
 
 
@@ -51,7 +47,6 @@ def build_appointment_events(rows: Iterable[Mapping[str, Any]], tz_name: str) ->
     """One event per appointment, coloured by staff member, faded when finished."""
     events = []
     for row in rows:
-        style = STATUS_STYLE.get(row["status"], {"opacity": 1.0})
         events.append(
             {
                 "id": str(row["id"]),
@@ -65,7 +60,7 @@ def build_appointment_events(rows: Iterable[Mapping[str, Any]], tz_name: str) ->
                 "extendedProps": {
                     "staff": row.get("staff_name", ""),
                     "status": row["status"],
-                    "opacity": style["opacity"],
+                    "opacity": OPACITY.get(row["status"], 1.0),
                 },
                 "classNames": [f"status-{row['status']}"],
             }

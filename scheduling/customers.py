@@ -26,12 +26,11 @@ from typing import Any, Literal, Self
 import phonenumbers
 from pydantic import Field, field_validator, model_validator
 
+from scheduling.booking_rules import STATUS_LABELS
 from scheduling.catalog import ContactInput, format_local, format_money, normalise_phone
 
 MAX_TAG_LENGTH = 40
 ACTIVE_STATUSES = frozenset({"booked", "confirmed"})
-STATUS_LABELS = {"booked": "Booked", "confirmed": "Confirmed", "completed": "Completed",
-                 "cancelled": "Cancelled", "no_show": "No-show"}  # fmt: skip
 REASON_LABELS = {"phone": "same phone", "email": "same e-mail", "name": "same name"}
 MergedContact = Literal["from_merge", "shared", "keep_own"]
 _PHONE_QUERY = re.compile(r"^\+?[\d\s().\-/]+$")
