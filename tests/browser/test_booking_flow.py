@@ -3,7 +3,6 @@ and the calendar shows each step."""
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,33 +10,25 @@ import pytest
 import sqlalchemy as sa
 
 from auth.roles import Actor, Role
-from bench.streamlit_server import CHROMIUM, chromium_page, run_streamlit
+from bench.streamlit_server import chromium_page, run_streamlit
 from data.bookings import find_slots
 from data.customers import create_customer
 from data.db import make_engine, read_conn, write_tx
-from data.demo import DEMO_ACCOUNTS, DEMO_SLUG, seed_demo
-from data.migrate import upgrade_to_head
+from data.demo import DEMO_ACCOUNTS, DEMO_SLUG
 from data.schema import appointments, businesses
 from scheduling.catalog import to_local
 from scheduling.customers import CustomerInput
+from tests.browser.support import BROWSER, seed_demo_database, sign_in
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
-        reason="Debian's chromium is not installed (.ci/run installs it)",
-    ),
-]
+pytestmark = BROWSER
 CALENDAR = 'iframe[title="streamlit_calendar.calendar"]:visible'  # a stale one may linger
 TZ = "Europe/Berlin"
 
 
 @pytest.fixture(scope="module")
 def salon(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, sa.Engine, Actor]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('flow') / 'flow.db'}"
+    url = seed_demo_database(tmp_path_factory.mktemp("flow"))
     engine = make_engine(url)
-    upgrade_to_head(engine)
-    seed_demo(engine, appointments=3000, seed=11)
     with write_tx(engine) as conn:
         business_id = conn.execute(
             sa.select(businesses.c.id).where(businesses.c.slug == DEMO_SLUG)
@@ -95,10 +86,7 @@ def test_staff_books_reschedules_and_cancels(salon: tuple[str, sa.Engine, Actor]
     url, engine, operator = salon
     staff = next(a for a in DEMO_ACCOUNTS if a.role == Role.STAFF)
     with run_streamlit(url) as base, chromium_page() as page:
-        page.goto(base, wait_until="networkidle")
-        page.get_by_label("E-mail", exact=True).fill(staff.email)
-        page.get_by_label("Password", exact=True).fill(staff.password)
-        page.get_by_role("button", name="Sign in").click()
+        sign_in(page, base, staff)
         page.locator('[data-testid="stSidebarNav"]').get_by_text("Calendar", exact=True).click()
         page.locator("h1", has_text="Calendar").wait_for(timeout=30_000)
 

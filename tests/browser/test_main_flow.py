@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-from bench.streamlit_server import CHROMIUM, chromium_page, run_streamlit
-from data.db import make_engine
-from data.demo import DEMO_ACCOUNTS, seed_demo
-from data.migrate import upgrade_to_head
+from bench.streamlit_server import chromium_page, run_streamlit
+from data.demo import DEMO_ACCOUNTS
+from tests.browser.support import BROWSER, seed_demo_database, sign_in
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
-        reason="Debian's chromium is not installed (.ci/run installs it)",
-    ),
-]
+pytestmark = BROWSER
 
 OWNER_PAGES = ["Home", "My account", "Calendar", "Bookings", "Customers", "Business settings",
                "Team & services", "Import", "Accounts & roles", "Audit log", "Health"]  # fmt: skip
@@ -27,13 +19,7 @@ ERROR_SELECTORS = '[data-testid="stException"], [data-testid="stAlertContentErro
 
 @pytest.fixture(scope="module")
 def demo_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    path: Path = tmp_path_factory.mktemp("browser") / "demo.db"
-    url = f"sqlite:///{path}"
-    engine = make_engine(url)
-    upgrade_to_head(engine)
-    seed_demo(engine, appointments=3000, seed=11)
-    engine.dispose()
-    return url
+    return seed_demo_database(tmp_path_factory.mktemp("browser"))
 
 
 def _assert_no_errors(page, where: str) -> None:  # type: ignore[no-untyped-def]
@@ -45,12 +31,8 @@ def test_demo_owner_signs_in_and_opens_every_page(demo_url: str) -> None:
     owner = next(a for a in DEMO_ACCOUNTS if a.role == "owner")
     with run_streamlit(demo_url) as base, chromium_page() as page:
         page.goto(base, wait_until="networkidle")
-        page.get_by_text("Sign in to Slotboard").wait_for(timeout=30_000)
         page.get_by_text(owner.email).first.wait_for(timeout=30_000)  # demo sign-ins listed
-        page.get_by_label("E-mail", exact=True).fill(owner.email)
-        page.get_by_label("Password", exact=True).fill(owner.password)
-        page.get_by_role("button", name="Sign in").click()
-        page.get_by_text("Signed in as").wait_for(timeout=30_000)
+        sign_in(page, base, owner)
         for title in OWNER_PAGES:
             page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()
             heading = "Salon" if title == "Home" else title  # Home is titled with the business
