@@ -98,16 +98,19 @@ def load_schedules(
     end: datetime,
     staff_ids: Sequence[int] | None = None,
     exclude_appointment_id: int | None = None,
+    include_busy: bool = True,
 ) -> list[StaffSchedule]:
     """Schedules for [start, end): shifts, offered services, time off (own and the whole
     business's) and busy = non-cancelled appointments extended by their service's buffer.
 
     `staff_ids` None: every active staff member. Named ids must all be in this business
-    (else NotFound), active or not. Sorted by staff id.
+    (else NotFound), active or not. Sorted by staff id. `include_busy=False` skips the
+    appointments (capacity reports need only the rota).
     """
     ids = _staff_ids(conn, actor=actor, staff_ids=staff_ids)
-    return load_known_schedules(
-        conn, actor=actor, ids=ids, start=start, end=end, exclude=exclude_appointment_id
+    week = _load_week(conn, actor, ids)
+    return _build_schedules(
+        conn, actor, ids, week, start, end, exclude_appointment_id, include_busy=include_busy
     )
 
 
@@ -145,12 +148,18 @@ def _build_schedules(
     start: datetime,
     end: datetime,
     exclude_appointment_id: int | None = None,
+    *,
+    include_busy: bool = True,
 ) -> list[StaffSchedule]:
     if not ids:
         return []
     shifts, offered = week
     off = _time_off_by_staff(conn, actor, ids, start, end)
-    busy = _busy_by_staff(conn, actor, ids, start, end, exclude_appointment_id)
+    busy = (
+        _busy_by_staff(conn, actor, ids, start, end, exclude_appointment_id)
+        if include_busy
+        else {}
+    )
     shared = off.get(None, [])
     return [
         StaffSchedule(

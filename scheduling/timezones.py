@@ -16,3 +16,31 @@ def local_day_bounds(day: date, tz_name: str, *, days: int = 1) -> tuple[datetim
 
 def local_today(tz_name: str, *, now: datetime | None = None) -> date:
     return (now or datetime.now(UTC)).astimezone(ZoneInfo(tz_name)).date()
+
+
+def offset_changes(tz_name: str, start: datetime, end: datetime) -> list[tuple[datetime, int]]:
+    """The zone's UTC offsets over [start, end): [(from_instant, offset_seconds), ...].
+
+    The first entry starts at `start`; each later one at the exact instant the offset
+    changed (a DST switch). Found by sampling every 6 hours and bisecting to the second.
+    """
+    zone = ZoneInfo(tz_name)
+
+    def offset(instant: datetime) -> int:
+        delta = instant.astimezone(zone).utcoffset()
+        return int(delta.total_seconds()) if delta is not None else 0
+
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
+    changes = [(start, offset(start))]
+    step = timedelta(hours=6)
+    cursor = start
+    while cursor < end:
+        nxt = min(cursor + step, end)
+        if offset(nxt) != changes[-1][1]:
+            low, high = cursor, nxt  # offset(low) is the old one, offset(high) the new
+            while high - low > timedelta(seconds=1):
+                mid = low + (high - low) / 2
+                low, high = (mid, high) if offset(mid) == changes[-1][1] else (low, mid)
+            changes.append((high.replace(microsecond=0), offset(high)))
+        cursor = nxt
+    return changes

@@ -65,6 +65,9 @@ def seed_demo(
         business_id = create_business(conn, settings=data.settings, slug=DEMO_SLUG, is_demo=True)
         _save_demo(conn, business_id, data, seed, report)
         report("committing", 0.99)
+    with engine.connect() as conn:  # fresh statistics: the planner's row estimates
+        conn.exec_driver_sql("ANALYZE")  # (for reports' joins) come from them
+        conn.commit()
     report("done", 1.0)
     starts = data.appointments["starts_at"]
     return DemoSummary(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from types import ModuleType
 from typing import Any
 
@@ -19,9 +19,11 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from analytics.report import ReportFilter
 from auth.roles import Actor
 from data import accounts as accounts_data
 from data import agenda, audit, booking_queries, business, catalog
+from data import analytics as analytics_data
 from data import customers as customers_data
 from data.accounts import AccountNotFound
 from data.business import NotFound
@@ -44,7 +46,8 @@ from scheduling.customers import CustomerInput
 from tests.factories import make_account, make_business
 
 PROBED_MODULES: tuple[ModuleType, ...] = (
-    catalog, business, audit, accounts_data, agenda, booking_queries, customers_data
+    catalog, business, audit, accounts_data, agenda, booking_queries, customers_data,
+    analytics_data,
 )  # fmt: skip
 TENANT_TABLES = (businesses, accounts, staff, services, staff_services, working_hours, time_off,
                  appointments, customers, audit_log)  # fmt: skip
@@ -416,6 +419,36 @@ def merge_across_businesses_is_refused(conn: Connection, w: World) -> None:
     for keep, merge in ((w.a_customer, w.b_customer), (w.b_customer, w.a_customer)):
         with pytest.raises(NotFound):
             customers_data.merge_customers(conn, actor=w.a, keep_id=keep, merge_id=merge)
+
+
+JULY = ReportFilter(date(2026, 7, 1), date(2026, 7, 31))
+
+
+@probe(
+    analytics_data.load_summary, analytics_data.load_daily, analytics_data.load_start_profile,
+    analytics_data.load_lost_slots, analytics_data.load_cohort_counts,
+    analytics_data.load_customer_mix, analytics_data.load_report_catalog,
+    analytics_data.load_analytics_version,
+)  # fmt: skip
+def analytics_see_only_a(conn: Connection, w: World) -> None:
+    summary = analytics_data.load_summary(conn, actor=w.a, tz=TZ, filters=JULY)
+    assert summary["bookings"].sum() == 1 and set(summary["staff_id"]) == {w.a_staff}
+    daily = analytics_data.load_daily(conn, actor=w.a, tz=TZ, filters=JULY)
+    assert daily["bookings"].sum() == 1
+    b_staff = ReportFilter(JULY.start, JULY.end, staff_ids=(w.b_staff,))
+    loaders = (analytics_data.load_summary, analytics_data.load_daily,
+               analytics_data.load_start_profile, analytics_data.load_lost_slots,
+               analytics_data.load_cohort_counts)  # fmt: skip
+    for load in loaders:
+        assert load(conn, actor=w.a, tz=TZ, filters=b_staff).empty, load.__name__
+    mix = analytics_data.load_customer_mix(conn, actor=w.a, tz=TZ, filters=b_staff, rebook_days=30)
+    assert not mix.drop(columns="current").to_numpy().any()
+    names = analytics_data.load_report_catalog(conn, actor=w.a)
+    assert set(names["staff"]["staff_id"]) == {w.a_staff}
+    assert set(names["services"]["service_id"]) == {w.a_service}
+    (updated_at, appointment_id), _ = analytics_data.load_analytics_version(conn, actor=w.a)
+    owner = sa.select(appointments.c.business_id).where(appointments.c.id == appointment_id)
+    assert conn.execute(owner).scalar_one() == w.a.business_id
 
 
 # --- the tests -----------------------------------------------------------------------

@@ -1,0 +1,364 @@
+"""Analytics aggregates in SQL: the Overview's numbers, grouped where the rows live.
+
+Every function reads one business (`actor.business_id`), takes the report's filter and
+returns small frames: a few hundred rows whatever the number of appointments. Local
+days, hours and months are computed in SQL in the business's time zone (data/sql_time).
+The definitions of the KPIs built from these live in analytics/kpis.py.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from analytics.report import ReportFilter
+from auth.roles import Actor, Permission
+from data.schema import appointments, services, staff, staff_services, time_off, working_hours
+from data.sql_time import LocalClock, minutes_between, plus_days
+from scheduling.timezones import local_day_bounds
+
+A = appointments.c
+LATE_CANCEL_MINUTES = 24 * 60
+NOT_CANCELLED = A.status != "cancelled"
+
+
+def period_bounds(filters: ReportFilter, tz: str) -> tuple[datetime, datetime]:
+    """[start, end) in UTC of the filter's local days."""
+    return local_day_bounds(filters.start, tz, days=filters.days)
+
+
+def _count_if(condition: Any) -> sa.ColumnElement[Any]:
+    return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
+
+
+def _sum_if(condition: Any, value: Any) -> sa.ColumnElement[Any]:
+    return sa.func.coalesce(sa.func.sum(sa.case((condition, value), else_=0)), 0)
+
+
+def _filtered(
+    query: sa.Select, actor: Actor, filters: ReportFilter, table: sa.FromClause = appointments
+) -> sa.Select:
+    """The business, and the filter's staff and services (not its dates)."""
+    query = query.where(table.c.business_id == actor.business_id)
+    if filters.staff_ids:
+        query = query.where(table.c.staff_id.in_(filters.staff_ids))
+    if filters.service_ids:
+        query = query.where(table.c.service_id.in_(filters.service_ids))
+    return query
+
+
+def _scoped(
+    query: sa.Select, actor: Actor, filters: ReportFilter, lo: datetime, hi: datetime
+) -> sa.Select:
+    """`_filtered`, and appointments starting in [lo, hi)."""
+    return _filtered(query, actor, filters).where(A.starts_at >= lo, A.starts_at < hi)
+
+
+def _frame(conn: Connection, query: sa.Select) -> pd.DataFrame:
+    result = conn.execute(query)
+    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+def load_summary(conn: Connection, *, actor: Actor, tz: str, filters: ReportFilter) -> pd.DataFrame:
+    """Totals for this period and the previous one, by staff member and service.
+
+    Columns: current (bool), staff_id, service_id, bookings, completed, cancelled,
+    late_cancelled, no_show, revenue_cents, booked_minutes, lead_minutes (sum of
+    start - created over all bookings).
+    """
+    actor.require(Permission.VIEW_ANALYTICS)
+    dialect = conn.dialect.name
+    lo, _ = period_bounds(filters.previous(), tz)
+    cur_lo, hi = period_bounds(filters, tz)
+    duration = sa.func.round(minutes_between(dialect, A.starts_at, A.ends_at))
+    notice = minutes_between(dialect, A.cancelled_at, A.starts_at)
+    current = sa.case((A.starts_at >= cur_lo, 1), else_=0).label("current")
+    query = sa.select(
+        current,
+        A.staff_id,
+        A.service_id,
+        sa.func.count().label("bookings"),
+        _count_if(A.status == "completed").label("completed"),
+        _count_if(A.status == "cancelled").label("cancelled"),
+        _count_if(sa.and_(A.status == "cancelled", notice < LATE_CANCEL_MINUTES)).label(
+            "late_cancelled"
+        ),
+        _count_if(A.status == "no_show").label("no_show"),
+        _sum_if(A.status == "completed", A.price_cents).label("revenue_cents"),
+        sa.cast(_sum_if(NOT_CANCELLED, duration), sa.Float).label("booked_minutes"),
+        sa.cast(
+            sa.func.coalesce(sa.func.sum(minutes_between(dialect, A.created_at, A.starts_at)), 0),
+            sa.Float,
+        ).label("lead_minutes"),
+    ).group_by(current, A.staff_id, A.service_id)
+    frame = _frame(conn, _scoped(query, actor, filters, lo, hi))
+    frame["current"] = frame["current"].astype(bool)
+    return frame
+
+
+def load_customer_mix(
+    conn: Connection, *, actor: Actor, tz: str, filters: ReportFilter, rebook_days: int
+) -> pd.DataFrame:
+    """Per period (current True/False): customers with a completed visit, how many of them
+    were new (first completed visit ever, at any staff or service, in that period), the
+    completed visits by known customers, and how many of those were rebooked (the customer
+    has a later, not cancelled, appointment booked no later than `rebook_days` after the
+    visit ended)."""
+    actor.require(Permission.VIEW_ANALYTICS)
+    dialect = conn.dialect.name
+    prev_lo, _ = period_bounds(filters.previous(), tz)
+    cur_lo, hi = period_bounds(filters, tz)
+    current = sa.case((A.starts_at >= cur_lo, 1), else_=0)
+    visits = _scoped(
+        sa.select(A.customer_id, A.starts_at, A.ends_at, current.label("current")).where(
+            A.status == "completed", A.customer_id.is_not(None)
+        ),
+        actor,
+        filters,
+        prev_lo,
+        hi,
+    ).subquery("visits")
+    later = appointments.alias("later")
+    rebooked = sa.exists().where(
+        later.c.business_id == actor.business_id,
+        later.c.customer_id == visits.c.customer_id,
+        later.c.starts_at > visits.c.starts_at,
+        later.c.status != "cancelled",
+        later.c.created_at <= plus_days(dialect, visits.c.ends_at, rebook_days),
+    )
+    per_visit = _frame(
+        conn,
+        sa.select(
+            visits.c.current,
+            sa.func.count().label("visits"),
+            _count_if(rebooked).label("rebooked"),
+        ).group_by(visits.c.current),
+    )
+    visitors = sa.select(visits.c.customer_id, visits.c.current).distinct().subquery("visitors")
+    earlier = appointments.alias("earlier")
+    period_lo = sa.case((visitors.c.current == 1, cur_lo), else_=prev_lo)
+    returning = sa.exists().where(  # a completed visit before the period: one index seek
+        earlier.c.business_id == actor.business_id,
+        earlier.c.customer_id == visitors.c.customer_id,
+        earlier.c.status == "completed",
+        earlier.c.starts_at < period_lo,
+    )
+    per_customer = _frame(
+        conn,
+        sa.select(
+            visitors.c.current,
+            sa.func.count().label("customers"),
+            _count_if(sa.not_(returning)).label("new_customers"),
+        ).group_by(visitors.c.current),
+    )
+    return _merge_periods(per_visit, per_customer)
+
+
+def _merge_periods(*frames: pd.DataFrame) -> pd.DataFrame:
+    merged = pd.DataFrame({"current": [0, 1]})
+    for frame in frames:
+        merged = merged.merge(frame, on="current", how="left")
+    merged = merged.fillna(0)
+    for column in merged.columns:
+        merged[column] = merged[column].astype(int)
+    merged["current"] = merged["current"].astype(bool)
+    return merged
+
+
+def load_daily(conn: Connection, *, actor: Actor, tz: str, filters: ReportFilter) -> pd.DataFrame:
+    """Per local day of the period: bookings, completed, cancelled, no_show,
+    revenue_cents, booked_minutes. Days without bookings are absent."""
+    actor.require(Permission.VIEW_ANALYTICS)
+    lo, hi = period_bounds(filters, tz)
+    clock = LocalClock.over(conn.dialect.name, tz, lo, hi)
+    day = clock.day(A.starts_at).label("day")
+    duration = sa.func.round(minutes_between(conn.dialect.name, A.starts_at, A.ends_at))
+    query = sa.select(
+        day,
+        sa.func.count().label("bookings"),
+        _count_if(A.status == "completed").label("completed"),
+        _count_if(A.status == "cancelled").label("cancelled"),
+        _count_if(A.status == "no_show").label("no_show"),
+        _sum_if(A.status == "completed", A.price_cents).label("revenue_cents"),
+        sa.cast(_sum_if(NOT_CANCELLED, duration), sa.Float).label("booked_minutes"),
+    ).group_by(day)
+    frame = _frame(conn, _scoped(query, actor, filters, lo, hi))
+    frame["day"] = pd.to_datetime(frame["day"].astype(str))
+    return frame
+
+
+def load_start_profile(
+    conn: Connection, *, actor: Actor, tz: str, filters: ReportFilter
+) -> pd.DataFrame:
+    """Not-cancelled bookings of the period by local start (day of week with 0 = Sunday,
+    hour, minute) and length in minutes: columns dow, hour, minute, minutes, bookings.
+    Few rows (starts sit on a grid), and exact enough to spread booked time over hours."""
+    actor.require(Permission.VIEW_ANALYTICS)
+    lo, hi = period_bounds(filters, tz)
+    clock = LocalClock.over(conn.dialect.name, tz, lo, hi)
+    dow, hour, minute = clock.dow_hour_minute(A.starts_at)
+    duration = sa.func.round(minutes_between(conn.dialect.name, A.starts_at, A.ends_at))
+    columns = (dow.label("dow"), hour.label("hour"), minute.label("minute"))
+    length = sa.cast(duration, sa.Integer).label("minutes")
+    query = (
+        sa.select(*columns, length, sa.func.count().label("bookings"))
+        .where(NOT_CANCELLED)
+        .group_by(*columns, length)
+    )
+    return _frame(conn, _scoped(query, actor, filters, lo, hi))
+
+
+def load_cohort_counts(
+    conn: Connection, *, actor: Actor, tz: str, filters: ReportFilter, months: int = 12
+) -> pd.DataFrame:
+    """Customers by local month of first completed visit (the last `months` months up to
+    the period's end) x local month of activity: columns cohort_month, active_month,
+    customers (month values are year * 12 + month - 1). Visits honour the staff and
+    service filters; "first" looks at all history before the period's end."""
+    actor.require(Permission.VIEW_ANALYTICS)
+    _, hi = period_bounds(filters, tz)
+    end_month = filters.end.year * 12 + filters.end.month - 1
+    first_month = end_month - months + 1
+    window_lo = local_day_bounds(
+        filters.end.replace(year=first_month // 12, month=first_month % 12 + 1, day=1), tz
+    )[0]
+    clock = LocalClock.over(conn.dialect.name, tz, window_lo, hi)
+    visited = sa.select(A.customer_id).where(A.status == "completed", A.customer_id.is_not(None))
+    in_window = _scoped(visited, actor, filters, window_lo, hi).distinct().subquery("in_window")
+    earliest = appointments.alias("earliest")
+    first_at = (  # per customer: one seek in the (customer_id, starts_at) index
+        _filtered(sa.select(sa.func.min(earliest.c.starts_at)), actor, filters, earliest)
+        .where(earliest.c.customer_id == in_window.c.customer_id, earliest.c.status == "completed")
+        .scalar_subquery()
+    )
+    firsts_all = (
+        sa.select(in_window.c.customer_id, first_at.label("first_at"))
+        .cte("firsts_all")
+        .prefix_with("MATERIALIZED")
+    )
+    firsts = (  # materialised, so each customer's first visit is looked up once
+        sa.select(
+            firsts_all.c.customer_id,
+            clock.month_index(firsts_all.c.first_at).label("cohort_month"),
+        )
+        .where(firsts_all.c.first_at >= window_lo)
+        .cte("firsts")
+        .prefix_with("MATERIALIZED")
+    )
+    cohort = firsts.c.cohort_month
+    month = clock.month_index(A.starts_at).label("active_month")
+    query = (
+        _scoped(
+            sa.select(cohort, month, sa.func.count(sa.distinct(A.customer_id)).label("customers")),
+            actor,
+            filters,
+            window_lo,
+            hi,
+        )
+        .join_from(firsts, appointments, A.customer_id == firsts.c.customer_id)
+        .where(A.status == "completed")
+        .group_by(cohort, month)
+    )
+    return _frame(conn, query)
+
+
+def load_lost_slots(
+    conn: Connection, *, actor: Actor, tz: str, filters: ReportFilter
+) -> pd.DataFrame:
+    """Cancelled and no-show appointments of the period, by kind ("cancelled",
+    "late_cancelled" = under 24 h notice, "no_show"): appointments, value_cents, and
+    refilled = how many of them had their time taken by another, not cancelled, booking
+    of the same staff member (any overlap)."""
+    actor.require(Permission.VIEW_ANALYTICS)
+    lo, hi = period_bounds(filters, tz)
+    notice = minutes_between(conn.dialect.name, A.cancelled_at, A.starts_at)
+    kind = sa.case(
+        (A.status == "no_show", "no_show"),
+        (notice < LATE_CANCEL_MINUTES, "late_cancelled"),
+        else_="cancelled",
+    ).label("kind")
+    other = appointments.alias("other")
+    refilled = sa.exists().where(
+        other.c.business_id == actor.business_id,
+        other.c.staff_id == A.staff_id,
+        other.c.id != A.id,
+        other.c.status != "cancelled",
+        other.c.starts_at >= plus_days(conn.dialect.name, A.starts_at, -1),  # bounds the seek
+        other.c.starts_at < A.ends_at,
+        other.c.ends_at > A.starts_at,
+    )
+    query = (
+        sa.select(
+            kind,
+            sa.func.count().label("appointments"),
+            sa.func.coalesce(sa.func.sum(A.price_cents), 0).label("value_cents"),
+            _count_if(refilled).label("refilled"),
+            _sum_if(sa.not_(refilled), A.price_cents).label("at_risk_cents"),
+        )
+        .where(A.status.in_(("cancelled", "no_show")))
+        .group_by(kind)
+    )
+    return _frame(conn, _scoped(query, actor, filters, lo, hi))
+
+
+def load_report_catalog(conn: Connection, *, actor: Actor) -> dict[str, pd.DataFrame]:
+    """Names for the report: staff (staff_id, staff, is_active), services (service_id,
+    service, category, is_active) and offers (staff_id, service_id)."""
+    actor.require(Permission.VIEW_ANALYTICS)
+    business = actor.business_id
+    queries = {
+        "staff": sa.select(
+            staff.c.id.label("staff_id"), staff.c.display_name.label("staff"), staff.c.is_active
+        ).where(staff.c.business_id == business),
+        "services": sa.select(
+            services.c.id.label("service_id"),
+            services.c.name.label("service"),
+            services.c.category,
+            services.c.is_active,
+        ).where(services.c.business_id == business),
+        "offers": sa.select(staff_services.c.staff_id, staff_services.c.service_id).where(
+            staff_services.c.business_id == business
+        ),
+    }
+    return {
+        name: _frame(conn, query.order_by(*query.selected_columns[:1]))
+        for name, query in queries.items()
+    }
+
+
+def load_analytics_version(conn: Connection, *, actor: Actor) -> tuple[Any, ...]:
+    """A cheap fingerprint of everything the reports read: the latest appointment write,
+    and the latest change (or row count) of staff, services, offers, hours and time off.
+    Index seeks and tiny tables, so it is read on every render."""
+    business = actor.business_id
+    latest = (
+        sa.select(A.updated_at, A.id)
+        .where(A.business_id == business)
+        .order_by(A.updated_at.desc(), A.id.desc())
+        .limit(1)
+    )
+    row = conn.execute(latest).first()
+    small = sa.select(
+        sa.select(sa.func.max(staff.c.updated_at))
+        .where(staff.c.business_id == business)
+        .scalar_subquery(),
+        sa.select(sa.func.max(services.c.updated_at))
+        .where(services.c.business_id == business)
+        .scalar_subquery(),
+        sa.select(sa.func.count())
+        .where(staff_services.c.business_id == business)
+        .scalar_subquery(),
+        sa.select(sa.func.count()).where(working_hours.c.business_id == business).scalar_subquery(),
+        sa.select(sa.func.max(working_hours.c.id))
+        .where(working_hours.c.business_id == business)
+        .scalar_subquery(),
+        sa.select(sa.func.count()).where(time_off.c.business_id == business).scalar_subquery(),
+        sa.select(sa.func.max(time_off.c.updated_at))
+        .where(time_off.c.business_id == business)
+        .scalar_subquery(),
+    )
+    return (tuple(row) if row else (None, None), tuple(conn.execute(small).one()))
