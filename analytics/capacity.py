@@ -38,7 +38,9 @@ def compute_capacity(
         return pd.DataFrame({column: [] for column in CAPACITY_COLUMNS}).astype(
             {"staff_id": int, "day": "datetime64[s]", "weekday": int, "hour": int}
         )
-    local_starts, local_ends = _to_local(starts, ends, tz=tz, start=start, end=end)
+    staff_ids, local_starts, local_ends = _to_local(
+        staff_ids, starts, ends, tz=tz, start=start, end=end
+    )
     return _explode_hours(staff_ids, local_starts, local_ends)
 
 
@@ -67,15 +69,27 @@ def _free_seconds(
 
 
 def _to_local(
-    starts: np.ndarray, ends: np.ndarray, *, tz: str, start: datetime, end: datetime
-) -> tuple[np.ndarray, np.ndarray]:
-    """Local wall-clock seconds. An interval keeps its true length: the offset at its
-    start applies to both ends (only a shift spanning a DST switch is affected)."""
+    staff_ids: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    *,
+    tz: str,
+    start: datetime,
+    end: datetime,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Local wall-clock seconds; an interval spanning a DST switch is split at it, so
+    each piece keeps its true length and its own offset."""
     changes = offset_changes(tz, start, end)
     instants = np.array([at.astimezone(UTC).timestamp() for at, _ in changes], dtype=np.int64)
     offsets = np.array([offset for _, offset in changes], dtype=np.int64)
+    for switch in instants[1:]:
+        crossing = (starts < switch) & (ends > switch)
+        if crossing.any():
+            staff_ids = np.concatenate([staff_ids, staff_ids[crossing]])
+            starts = np.concatenate([starts, np.full(crossing.sum(), switch)])
+            ends = np.concatenate([np.where(crossing, switch, ends), ends[crossing]])
     index = np.clip(np.searchsorted(instants, starts, side="right") - 1, 0, len(offsets) - 1)
-    return starts + offsets[index], ends + offsets[index]
+    return staff_ids, starts + offsets[index], ends + offsets[index]
 
 
 def _explode_hours(staff_ids: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> pd.DataFrame:
