@@ -46,6 +46,7 @@ bench: $(VENV)/.dev
 	$(PY) bench/slot_search_bench.py
 	$(PY) bench/booking_bench.py
 	$(PY) bench/import_bench.py
+	$(PY) bench/overview_bench.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache

@@ -11,6 +11,7 @@ from data.migrate import MigrationState, migration_state
 from scheduling.business import first_error
 from ui import errors
 from ui.session import current_user, get_engine, get_settings, sign_out
+from ui.usage import track_page_view
 
 st.set_page_config(page_title="Slotboard", page_icon=":material/event_available:", layout="wide")
 
@@ -20,6 +21,10 @@ SECTIONS: dict[str, list[tuple[str, str, str, Permission | None]]] = {
     "Slotboard": [
         ("app_pages/home.py", "Home", ":material/home:", None),
         ("app_pages/account.py", "My account", ":material/person:", None),
+    ],
+    "Insights": [
+        ("app_pages/overview.py", "Overview", ":material/monitoring:", P.VIEW_ANALYTICS),
+        ("app_pages/exports.py", "Exports", ":material/download:", P.EXPORT_DATA),
     ],
     "Front desk": [
         ("app_pages/calendar.py", "Calendar", ":material/calendar_month:", P.MANAGE_BOOKINGS),
@@ -32,6 +37,7 @@ SECTIONS: dict[str, list[tuple[str, str, str, Permission | None]]] = {
         ("app_pages/admin_import.py", "Import", ":material/upload_file:", P.MANAGE_BUSINESS),
         ("app_pages/admin_accounts.py", "Accounts & roles", ":material/key:", P.MANAGE_ACCOUNTS),
         ("app_pages/admin_audit.py", "Audit log", ":material/history:", P.VIEW_AUDIT_LOG),
+        ("app_pages/admin_usage.py", "Team usage", ":material/insights:", P.VIEW_AUDIT_LOG),
         ("app_pages/admin_health.py", "Health", ":material/monitor_heart:", P.VIEW_HEALTH),
     ],
 }  # fmt: skip
@@ -94,7 +100,11 @@ def main() -> None:
         ).run()
         return
     _render_sidebar_user()
-    st.navigation(_pages_for_user()).run()
+    page = st.navigation(_pages_for_user())
+    user = current_user()
+    assert user is not None
+    track_page_view(user.actor, page.title)
+    page.run()
 
 
 main()

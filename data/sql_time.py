@@ -9,8 +9,9 @@ UTC text: exact for every instant inside the span, DST switches included.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -26,15 +27,16 @@ class LocalClock:
     dialect: str
     tz: str
     changes: tuple[tuple[datetime, int], ...]
+    start: datetime
+    end: datetime
 
     @classmethod
     def over(cls, dialect: str, tz: str, start: datetime, end: datetime) -> LocalClock:
         """A clock exact for instants in [start, end) (padded by a day each side)."""
         pad = timedelta(days=1)
-        changes = (
-            () if dialect == "postgresql" else tuple(offset_changes(tz, start - pad, end + pad))
-        )
-        return cls(dialect, tz, changes)
+        start, end = start - pad, end + pad
+        changes = () if dialect == "postgresql" else tuple(offset_changes(tz, start, end))
+        return cls(dialect, tz, changes, start, end)
 
     def wall(self, instant: Any) -> Expr:
         """The local wall-clock timestamp of a UTC column (naive)."""
@@ -62,10 +64,28 @@ class LocalClock:
         )  # type: ignore[return-value]
 
     def month_index(self, instant: Any) -> Expr:
-        """Local year * 12 + month - 1: consecutive months are consecutive integers."""
+        """Local year * 12 + month - 1: consecutive months are consecutive integers.
+
+        On SQLite: compare with each local month's first instant (cheap text compares)."""
+        if self.dialect != "postgresql":
+            return _month_case(instant, self.tz, self.start, self.end)
         wall = self.wall(instant)
         year = sa.cast(sa.extract("year", wall), sa.Integer)
         return year * 12 + sa.cast(sa.extract("month", wall), sa.Integer) - 1
+
+
+def _month_case(instant: Any, tz: str, start: datetime, end: datetime) -> Expr:
+    zone = ZoneInfo(tz)
+    first = start.astimezone(zone)
+    month = first.year * 12 + first.month - 1
+    last = end.astimezone(zone)
+    whens = []
+    while month < last.year * 12 + last.month - 1:
+        nxt = month + 1
+        boundary = datetime(nxt // 12, nxt % 12 + 1, 1, tzinfo=zone).astimezone(UTC)
+        whens.append((instant < boundary, sa.literal(month)))
+        month = nxt
+    return sa.case(*whens, else_=sa.literal(month)) if whens else sa.literal(month)
 
 
 def _sqlite_shift(instant: Any, offset_seconds: int) -> Expr:

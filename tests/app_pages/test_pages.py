@@ -31,6 +31,9 @@ PAGES: dict[str, tuple[str, set[Role]]] = {
     "app_pages/admin_accounts.py": ("Accounts & roles", {Role.OWNER}),
     "app_pages/admin_audit.py": ("Audit log", {Role.OWNER}),
     "app_pages/admin_health.py": ("Health", {Role.OWNER}),
+    "app_pages/admin_usage.py": ("Team usage", {Role.OWNER}),
+    "app_pages/overview.py": ("Overview", {Role.OWNER, Role.ANALYST}),
+    "app_pages/exports.py": ("Exports", {Role.OWNER, Role.ANALYST}),
 }
 
 

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, time
 from types import ModuleType
 from typing import Any
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -22,9 +23,10 @@ from sqlalchemy.engine import Connection, Engine
 from analytics.report import ReportFilter
 from auth.roles import Actor
 from data import accounts as accounts_data
-from data import agenda, audit, booking_queries, business, catalog
+from data import agenda, analytics_events, audit, booking_queries, business, catalog
 from data import analytics as analytics_data
 from data import customers as customers_data
+from data import exports as exports_data
 from data.accounts import AccountNotFound
 from data.business import NotFound
 from data.db import read_conn, write_tx
@@ -47,7 +49,7 @@ from tests.factories import make_account, make_business
 
 PROBED_MODULES: tuple[ModuleType, ...] = (
     catalog, business, audit, accounts_data, agenda, booking_queries, customers_data,
-    analytics_data,
+    analytics_data, analytics_events, exports_data,
 )  # fmt: skip
 TENANT_TABLES = (businesses, accounts, staff, services, staff_services, working_hours, time_off,
                  appointments, customers, audit_log)  # fmt: skip
@@ -449,6 +451,33 @@ def analytics_see_only_a(conn: Connection, w: World) -> None:
     (updated_at, appointment_id), _ = analytics_data.load_analytics_version(conn, actor=w.a)
     owner = sa.select(appointments.c.business_id).where(appointments.c.id == appointment_id)
     assert conn.execute(owner).scalar_one() == w.a.business_id
+
+
+@probe(
+    exports_data.iter_bookings, exports_data.count_bookings, exports_data.iter_customers,
+    exports_data.count_customers,
+)  # fmt: skip
+def exports_hold_only_a(conn: Connection, w: World) -> None:
+    assert exports_data.count_bookings(conn, actor=w.a, tz=TZ, filters=JULY) == 1
+    bookings = pd.concat(exports_data.iter_bookings(conn, actor=w.a, tz=TZ, filters=JULY))
+    assert list(bookings["staff"]) == ["A stylist"]
+    b_staff = ReportFilter(JULY.start, JULY.end, staff_ids=(w.b_staff,))
+    assert exports_data.count_bookings(conn, actor=w.a, tz=TZ, filters=b_staff) == 0
+    assert exports_data.count_customers(conn, actor=w.a) == 1
+    chunks = exports_data.iter_customers(conn, actor=w.a, tz=TZ, include_contacts=True)
+    assert list(pd.concat(chunks)["first_name"]) == ["Ada"]
+
+
+@probe(
+    analytics_events.record_event, analytics_events.load_usage_summary,
+    analytics_events.build_event_data,
+)  # fmt: skip
+def usage_events_stay_in_a(conn: Connection, w: World) -> None:
+    analytics_events.record_event(conn, actor=w.a, event_type="page_view", data={"page": "Home"})
+    since = datetime(2000, 1, 1, tzinfo=UTC)
+    rows = analytics_events.load_usage_summary(conn, actor=w.a, since=since)
+    assert sum(row["events"] for row in rows) == 1
+    assert not analytics_events.load_usage_summary(conn, actor=w.b, since=since)
 
 
 # --- the tests -----------------------------------------------------------------------
