@@ -156,9 +156,7 @@ def _build_schedules(
     shifts, offered = week
     off = _time_off_by_staff(conn, actor, ids, start, end)
     busy = (
-        _busy_by_staff(conn, actor, ids, start, end, exclude_appointment_id)
-        if include_busy
-        else {}
+        _busy_by_staff(conn, actor, ids, start, end, exclude_appointment_id) if include_busy else {}
     )
     shared = off.get(None, [])
     return [
