@@ -100,7 +100,7 @@ def main() -> None:
         ).run()
         return
     _render_sidebar_user()
-    page = st.navigation(_pages_for_user())
+    page = st.navigation(_pages_for_user(), expanded=True)
     user = current_user()
     assert user is not None
     track_page_view(user.actor, page.title)

@@ -12,8 +12,9 @@ from tests.browser.support import BROWSER, seed_demo_database, sign_in
 
 pytestmark = BROWSER
 
-OWNER_PAGES = ["Home", "My account", "Calendar", "Bookings", "Customers", "Business settings",
-               "Team & services", "Import", "Accounts & roles", "Audit log", "Health"]  # fmt: skip
+OWNER_PAGES = ["Home", "My account", "Overview", "Exports", "Calendar", "Bookings", "Customers",
+               "Business settings", "Team & services", "Import", "Accounts & roles", "Audit log",
+               "Team usage", "Health"]  # fmt: skip
 ERROR_SELECTORS = '[data-testid="stException"], [data-testid="stAlertContentError"]'
 
 
