@@ -244,6 +244,11 @@ appointments = sa.Table(
     sa.Index(None, "customer_id", "starts_at"),  # visit history
     sa.Index(None, "business_id", "updated_at"),  # cheap data version (0002)
     sa.Index(None, "business_id", "import_key", unique=True),  # 0002
+    # Customers' histories, index-only: first visit, returning, rebooking, cohorts (0003).
+    sa.Index(
+        "ix_appointments_customer_history",
+        *("business_id", "status", "customer_id", "starts_at", "created_at"),
+    ),
     # PostgreSQL only: no two non-cancelled appointments of one staff member overlap.
     # Half-open ranges, so back-to-back bookings that only touch are allowed.
     postgresql.ExcludeConstraint(

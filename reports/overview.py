@@ -33,6 +33,7 @@ def build_overview(
 ) -> Overview:
     """Compute the Overview for one business and filter (read-only)."""
     actor.require(Permission.VIEW_ANALYTICS)
+    queries.begin_report(conn)
     business = load_business(conn, business_id=actor.business_id)
     tz = business["timezone"]
     catalog = queries.load_report_catalog(conn, actor=actor)
