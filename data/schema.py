@@ -241,13 +241,17 @@ appointments = sa.Table(
     sa.CheckConstraint("price_cents >= 0", name="price_not_negative"),
     sa.Index(None, "staff_id", "starts_at"),  # calendar
     sa.Index(None, "business_id", "starts_at"),  # analytics
-    sa.Index(None, "customer_id", "starts_at"),  # visit history
     sa.Index(None, "business_id", "updated_at"),  # cheap data version (0002)
     sa.Index(None, "business_id", "import_key", unique=True),  # 0002
-    # Customers' histories, index-only: first visit, returning, rebooking, cohorts (0003).
+    # Customers' histories, index-only (0003): first visits, returning customers and
+    # cohorts; the timeline also serves rebooking, visit history and the customer FK.
     sa.Index(
         "ix_appointments_customer_history",
         *("business_id", "status", "customer_id", "starts_at", "created_at"),
+    ),
+    sa.Index(
+        "ix_appointments_customer_timeline",
+        *("customer_id", "starts_at", "status", "created_at", "business_id"),
     ),
     # PostgreSQL only: no two non-cancelled appointments of one staff member overlap.
     # Half-open ranges, so back-to-back bookings that only touch are allowed.

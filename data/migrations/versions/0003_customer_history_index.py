@@ -1,16 +1,16 @@
-"""A covering index for customers' histories: (business_id, status, customer_id,
-starts_at, created_at).
+"""Covering indexes for customers' histories (the Overview at a million appointments).
 
 Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-25
 
-The Overview asks, per customer: when was the first completed visit, was there a
-completed visit before the period, and was a later appointment booked within N days of
-a visit. With this index each is an index-only seek, and "every customer's first
-completed visit" is one ordered index scan: at a million appointments the cohort table
-drops from over a second to a few hundred milliseconds. (customer_id, starts_at) stays:
-the customer foreign key and the visit history use it.
+- ix_appointments_customer_history (business_id, status, customer_id, starts_at,
+  created_at): every customer's first completed visit in one ordered index-only scan
+  (cohorts, new customers), and "a completed visit before the period?" in one seek.
+- ix_appointments_customer_timeline (customer_id, starts_at, status, created_at,
+  business_id) replaces (customer_id, starts_at), its prefix: "was a later appointment
+  booked within N days of this visit?" (rebooking) is answered from the index alone.
+  The customer foreign key and the visit history keep using the prefix.
 """
 
 from __future__ import annotations
@@ -22,16 +22,27 @@ down_revision = "0002"
 branch_labels = None
 depends_on = None
 
-NAME = "ix_appointments_customer_history"  # the full column list would pass 63 characters
+HISTORY = "ix_appointments_customer_history"  # full column-list names pass 63 characters
+TIMELINE = "ix_appointments_customer_timeline"
 
 
 def upgrade() -> None:
     op.create_index(
-        op.f(NAME),
+        op.f(HISTORY),
         "appointments",
         ["business_id", "status", "customer_id", "starts_at", "created_at"],
     )
+    op.create_index(
+        op.f(TIMELINE),
+        "appointments",
+        ["customer_id", "starts_at", "status", "created_at", "business_id"],
+    )
+    op.drop_index(op.f("ix_appointments_customer_id_starts_at"), "appointments")
 
 
 def downgrade() -> None:
-    op.drop_index(op.f(NAME), "appointments")
+    op.create_index(
+        op.f("ix_appointments_customer_id_starts_at"), "appointments", ["customer_id", "starts_at"]
+    )
+    op.drop_index(op.f(TIMELINE), "appointments")
+    op.drop_index(op.f(HISTORY), "appointments")
