@@ -21,8 +21,9 @@ ends the day before.
 - returning_customers: customers with a completed visit in the period whose first
   completed visit was earlier.
 - rebooking_rate: completed visits (by known customers) after which the customer holds a
-  later, not cancelled, appointment booked no later than N days after the visit ended
-  ÷ those visits. Visits in the period's last N days may not have been rebooked yet.
+  later, not cancelled, appointment booked within N days of the visit's end and before
+  the period's end ÷ those visits. Both periods stop counting at their own end, so they
+  compare like for like.
 - avg_lead_time: mean days from booking (created) to start, over all bookings.
 - avg_ticket: revenue ÷ completed visits.
 """

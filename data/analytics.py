@@ -8,7 +8,7 @@ The definitions of the KPIs built from these live in analytics/kpis.py.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
@@ -116,7 +116,8 @@ def load_customer_mix(
 ) -> pd.DataFrame:
     """Per period (current True/False): completed visits by known customers (visits), how
     many were rebooked (the customer holds a later, not cancelled, appointment booked no
-    later than `rebook_days` after the visit ended), customers with a visit (customers)
+    later than `rebook_days` after the visit ended and before the period's end, so both
+    periods are measured alike), customers with a visit (customers)
     and how many of them were new (first completed visit ever, at any staff member or
     service, in that period)."""
     actor.require(Permission.VIEW_ANALYTICS)
@@ -158,9 +159,10 @@ def _load_rebooking(
             later.c.starts_at > v.starts_at,
             later.c.status != "cancelled",
             later.c.created_at <= plus_days(dialect, v.ends_at, rebook_days),
+            later.c.created_at < sa.case((v.current == 1, hi), else_=cur_lo),
             later.c.business_id == actor.business_id,
             later.c.starts_at > prev_lo,  # implied by the above; bounds PostgreSQL's hash
-            later.c.created_at <= hi + timedelta(days=rebook_days),
+            later.c.created_at < hi,
         )
         .exists()
     )

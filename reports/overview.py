@@ -104,7 +104,8 @@ def _notes(rebook_days: int, capacity: pd.DataFrame) -> tuple[str, ...]:
         "Utilization compares booked time with today's working hours and recorded time off; "
         "past changes to the rota are not kept.",
         f"Rebooking counts a visit as rebooked when the customer booked again within "
-        f"{rebook_days} days; visits in the last {rebook_days} days may still be rebooked.",
+        f"{rebook_days} days and before the period ended (both periods alike), so visits "
+        "near the end of a period have had less time to be rebooked.",
     ]
     if not len(capacity):
         notes.append("No working hours in this period, so utilization can't be computed.")

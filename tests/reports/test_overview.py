@@ -106,6 +106,9 @@ def salon(engine: sa.Engine) -> dict:
         add(s2, cut, c4, at(3, 29, 12), at(3, 29, 13), "booked", 5000, at(3, 29, 9))
         # C2 books again, but 31 days after the visit: not a rebooking within 30 days.
         add(s1, cut, c2, at(4, 30, 10), at(4, 30, 11), "booked", 5000, at(4, 28, 13))
+        # C3 books again on Sunday: within 30 days of Thursday's visit, but after the
+        # previous period ended, so it does not rebook that visit (periods alike).
+        add(s1, cut, c3, at(4, 10, 10), at(4, 10, 11), "booked", 5000, at(3, 29, 15))
         # Another business's appointment in the same period: never counted.
         other = make_business(conn)
         o_staff, o_service = make_staff(conn, other), make_service(conn, other)
