@@ -6,77 +6,34 @@ Entry points only parse input and call the data and domain layers; they run with
 from __future__ import annotations
 
 import json
-import math
 import os
 import sys
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 
 from auth.roles import Actor, Role
+from cli_common import (
+    BusinessOption,
+    JsonOption,
+    _business_id,
+    _engine,
+    _fail,
+    app,
+    business_app,
+    import_app,
+    users_app,
+)
 from data.db import (
-    DatabaseConfigError,
-    DatabaseUnavailable,
-    check_connection,
-    make_engine,
     read_conn,
-    redact_url,
     write_tx,
 )
 from data.migrate import upgrade_to_head
 from scheduling.business import BusinessSettings, first_error
-from settings import Settings, load_settings
 
-if TYPE_CHECKING:
-    from analytics.report import ReportFilter
-
-app = typer.Typer(help="Slotboard operations.", no_args_is_help=True, add_completion=False)
-users_app = typer.Typer(help="Sign-in accounts.", no_args_is_help=True)
-business_app = typer.Typer(help="Businesses (tenants).", no_args_is_help=True)
-import_app = typer.Typer(
-    help="Import CSV exports from other booking systems.", no_args_is_help=True
-)
-app.add_typer(users_app, name="users")
-app.add_typer(business_app, name="business")
-app.add_typer(import_app, name="import")
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    return typer.Exit(code=1)
-
-
-def _settings() -> Settings:
-    try:
-        return load_settings()
-    except ValidationError as exc:
-        raise _fail(f"invalid setting: {first_error(exc)}") from None
-
-
-def _engine():  # type: ignore[no-untyped-def]
-    settings = _settings()
-    try:
-        engine = make_engine(settings.database_url)
-        check_connection(engine)
-    except (DatabaseConfigError, DatabaseUnavailable) as exc:
-        url = redact_url(settings.database_url)
-        raise _fail(f"cannot use DATABASE_URL={url}: {exc}") from None
-    return engine
-
-
-def _business_id(conn, slug: str | None) -> int:  # type: ignore[no-untyped-def]
-    from data.business import list_businesses
-
-    found = list_businesses(conn)
-    if slug is not None:
-        found = [b for b in found if b["slug"] == slug]
-    if len(found) != 1:
-        names = ", ".join(b["slug"] for b in list_businesses(conn)) or "none yet"
-        raise _fail(f"name the business with --business (businesses: {names})")
-    return int(found[0]["id"])
+__all__ = ["app"]
 
 
 @app.command()
@@ -229,8 +186,6 @@ DryRunOption = Annotated[
 SkipOption = Annotated[
     bool, typer.Option("--skip-bad-rows", help="Import the good rows even if some are bad.")
 ]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print a machine-readable report.")]
-BusinessOption = Annotated[str | None, typer.Option("--business", help="Business slug.")]
 SHOWN_ERRORS = 50
 
 
@@ -326,125 +281,8 @@ def _echo_report(report) -> None:  # type: ignore[no-untyped-def]
 
 # --- export and kpis -------------------------------------------------------------------
 
-StartOption = Annotated[str, typer.Option("--start", help="First local day, YYYY-MM-DD.")]
-EndOption = Annotated[str, typer.Option("--end", help="Last local day (inclusive), YYYY-MM-DD.")]
-StaffOption = Annotated[
-    list[int] | None, typer.Option("--staff", help="Only this staff id (repeatable).")
-]
-ServiceOption = Annotated[
-    list[int] | None, typer.Option("--service", help="Only this service id (repeatable).")
-]
 
-
-def _report_filter(
-    start: str, end: str, staff: list[int] | None, service: list[int] | None
-) -> ReportFilter:
-    from analytics.report import ReportFilter, ReportRangeError  # pandas: only when needed
-
-    days = []
-    for flag, value in (("--start", start), ("--end", end)):
-        try:
-            days.append(date.fromisoformat(value))
-        except ValueError:
-            raise _fail(f"{flag} must be a date like 2026-03-31, not {value!r}") from None
-    try:
-        return ReportFilter(days[0], days[1], tuple(staff or ()), tuple(service or ()))
-    except ReportRangeError as exc:
-        raise _fail(str(exc)) from None
-
-
-@app.command("export")
-def export_command(
-    start: StartOption,
-    end: EndOption,
-    output: Annotated[Path, typer.Option("--output", "-o", help="The file to write.")],
-    tables: Annotated[
-        str,
-        typer.Option(
-            help="Comma-separated: bookings, customers, kpis, daily, staff, services, cohorts."
-        ),
-    ] = "bookings",
-    fmt: Annotated[str, typer.Option("--format", help="csv, xlsx, parquet or html.")] = "csv",
-    staff: StaffOption = None,
-    service: ServiceOption = None,
-    include_contacts: Annotated[
-        bool,
-        typer.Option(
-            "--include-contacts",
-            help="Customers' names, e-mail and phone (recorded in the audit log).",
-        ),
-    ] = False,
-    business: BusinessOption = None,
-) -> None:
-    """Export tables for a date range (several CSV or Parquet tables make a zip)."""
-    from reports.exports import ExportError, ExportRequest, write_export
-
-    filters = _report_filter(start, end, staff, service)
-    names = tuple(t.strip() for t in tables.split(",") if t.strip())
-    try:
-        kind: Any = fmt.lower()  # ExportRequest checks it
-        request = ExportRequest(names, kind, filters, include_contacts, source="cli")
-    except ExportError as exc:
-        raise _fail(str(exc)) from None
-    if output.suffix.lower() != f".{request.extension}":
-        raise _fail(f"this export is a .{request.extension} file: name --output accordingly")
-    if not output.parent.is_dir():
-        raise _fail(f"no such folder: {output.parent}")
-    engine = _engine()
-    with read_conn(engine) as conn:
-        actor = Actor.operator(business_id=_business_id(conn, business))
-    try:
-        result = write_export(engine, actor=actor, request=request, out=output)
-    except ExportError as exc:
-        raise _fail(str(exc)) from None
-    rows = ", ".join(f"{name} {count:,} rows" for name, count in result.rows.items())
-    typer.echo(f"wrote {output} ({rows})")
-    for name, sheets in result.split_tables.items():
-        typer.echo(f"{name} is longer than an Excel sheet: split across {', '.join(sheets)}")
-
-
-@app.command("kpis")
-def kpis_command(
-    start: StartOption,
-    end: EndOption,
-    staff: StaffOption = None,
-    service: ServiceOption = None,
-    rebook_days: Annotated[int, typer.Option(min=1, max=365, help="Rebooking window.")] = 30,
-    as_json: JsonOption = False,
-    business: BusinessOption = None,
-) -> None:
-    """Print the KPI set for a date range, with the previous period and the change."""
-    from analytics import display
-    from analytics.export_format import build_kpi_table
-    from reports.exports import ExportError, check_filter_ids
-    from reports.overview import build_overview
-
-    filters = _report_filter(start, end, staff, service)
-    with read_conn(_engine()) as conn:
-        actor = Actor.operator(business_id=_business_id(conn, business))
-        try:
-            check_filter_ids(conn, actor=actor, filters=filters)
-        except ExportError as exc:
-            raise _fail(str(exc)) from None
-        overview = build_overview(conn, actor=actor, filters=filters, rebook_days=rebook_days)
-    if not overview.has_bookings:
-        raise _fail(display.build_empty_message(filters))
-    if not as_json:
-        table = display.build_kpi_table(overview.kpis, overview.currency)
-        typer.echo(f"{overview.business_name}, {filters.start} to {filters.end}")
-        typer.echo(table.to_string(index=False))
-        return
-    columns = ["key", "label", "value", "previous", "change", "unit"]
-    kpis = [
-        {k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in row.items()}
-        for row in build_kpi_table(overview.kpis)[columns].astype(object).to_dict("records")
-    ]
-    typer.echo(json.dumps({
-        "start": str(filters.start), "end": str(filters.end), "currency": overview.currency,
-        "staff": list(filters.staff_ids), "services": list(filters.service_ids),
-        "rebook_days": rebook_days, "money": "major units", "kpis": kpis,
-    }, indent=2))  # fmt: skip
-
+import cli_reports  # noqa: E402, F401 - registers `export` and `kpis`
 
 if __name__ == "__main__":
     app()
