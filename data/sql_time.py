@@ -56,6 +56,15 @@ class LocalClock:
         wall = self.wall(instant)
         return sa.cast(wall, sa.Date) if self.dialect == "postgresql" else sa.func.date(wall)
 
+    def hour_start(self, instant: Any) -> Expr:
+        """The local hour an instant falls in, as one grouping key: the naive wall-clock
+        start of the hour on PostgreSQL, 'YYYY-MM-DD HH' text on SQLite (a prefix of the
+        shifted text: half the cost of grouping by `day` and an extracted hour)."""
+        wall = self.wall(instant)
+        if self.dialect == "postgresql":
+            return sa.func.date_trunc("hour", wall)
+        return sa.func.substr(wall, 1, 13)
+
     def dow_hour_minute(self, instant: Any) -> tuple[Expr, Expr, Expr]:
         """Local day of week (0 = Sunday), hour and minute, as integers."""
         wall = self.wall(instant)

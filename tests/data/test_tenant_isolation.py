@@ -27,6 +27,7 @@ from data import agenda, analytics_events, audit, booking_queries, business, cat
 from data import analytics as analytics_data
 from data import customers as customers_data
 from data import exports as exports_data
+from data import forecasts as forecasts_data
 from data.accounts import AccountNotFound
 from data.business import NotFound
 from data.db import read_conn, write_tx
@@ -49,7 +50,7 @@ from tests.factories import make_account, make_business
 
 PROBED_MODULES: tuple[ModuleType, ...] = (
     catalog, business, audit, accounts_data, agenda, booking_queries, customers_data,
-    analytics_data, analytics_events, exports_data,
+    analytics_data, analytics_events, exports_data, forecasts_data,
 )  # fmt: skip
 TENANT_TABLES = (businesses, accounts, staff, services, staff_services, working_hours, time_off,
                  appointments, customers, audit_log)  # fmt: skip
@@ -478,6 +479,38 @@ def usage_events_stay_in_a(conn: Connection, w: World) -> None:
     rows = analytics_events.load_usage_summary(conn, actor=w.a, since=since)
     assert sum(row["events"] for row in rows) == 1
     assert not analytics_events.load_usage_summary(conn, actor=w.b, since=since)
+
+
+@probe(forecasts_data.load_hourly_counts, forecasts_data.load_hourly_counts_by)
+def hourly_counts_hold_only_a(conn: Connection, w: World) -> None:
+    counts = forecasts_data.load_hourly_counts(
+        conn, actor=w.a, tz=TZ, start=JULY.start, end=JULY.end
+    )
+    assert counts["bookings"].sum() == 1
+    assert forecasts_data.load_hourly_counts(
+        conn, actor=w.a, tz=TZ, start=JULY.start, end=JULY.end, staff_id=w.b_staff
+    ).empty
+    by_staff = forecasts_data.load_hourly_counts_by(
+        conn, actor=w.a, tz=TZ, start=JULY.start, end=JULY.end, by="staff_id"
+    )
+    assert set(by_staff["staff_id"]) == {w.a_staff}
+
+
+@probe(
+    forecasts_data.save_forecast_run, forecasts_data.load_forecast_run,
+    forecasts_data.load_latest_forecast_runs,
+)  # fmt: skip
+def forecast_runs_stay_in_a(conn: Connection, w: World) -> None:
+    forecasts_data.save_forecast_run(
+        conn, actor=w.a, scope="business", scope_id=None, params={}, fingerprint="f",
+        model_json=None, metrics={}, forecast={},
+    )  # fmt: skip
+    found = forecasts_data.load_forecast_run(
+        conn, actor=w.b, scope="business", scope_id=None, fingerprint="f"
+    )
+    assert found is None
+    assert not forecasts_data.load_latest_forecast_runs(conn, actor=w.b)
+    assert len(forecasts_data.load_latest_forecast_runs(conn, actor=w.a)) == 1
 
 
 # --- the tests -----------------------------------------------------------------------
