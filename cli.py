@@ -282,6 +282,7 @@ def _echo_report(report) -> None:  # type: ignore[no-untyped-def]
 # --- export and kpis -------------------------------------------------------------------
 
 
+import cli_forecast  # noqa: E402, F401 - registers `forecast`
 import cli_reports  # noqa: E402, F401 - registers `export` and `kpis`
 
 if __name__ == "__main__":

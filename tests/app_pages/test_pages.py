@@ -33,6 +33,7 @@ PAGES: dict[str, tuple[str, set[Role]]] = {
     "app_pages/admin_health.py": ("Health", {Role.OWNER}),
     "app_pages/admin_usage.py": ("Team usage", {Role.OWNER}),
     "app_pages/overview.py": ("Overview", {Role.OWNER, Role.ANALYST}),
+    "app_pages/peak_times.py": ("Peak times", {Role.OWNER, Role.ANALYST}),
     "app_pages/exports.py": ("Exports", {Role.OWNER, Role.ANALYST}),
 }
 
