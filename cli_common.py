@@ -60,7 +60,7 @@ def _business_id(conn, slug: str | None) -> int:  # type: ignore[no-untyped-def]
 
     found = list_businesses(conn)
     if slug is not None:
-        found = [b for b in found if b["slug"] == slug]
+        found = [b for b in found if slug in (b["slug"], str(b["id"]))]
     if len(found) != 1:
         names = ", ".join(b["slug"] for b in list_businesses(conn)) or "none yet"
         raise _fail(f"name the business with --business (businesses: {names})")

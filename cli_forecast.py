@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from auth.roles import Actor
-from cli_common import JsonOption, _engine, _fail, app
+from cli_common import JsonOption, _business_id, _engine, _fail, app
 from data.db import read_conn
 
 ScopeOption = Annotated[
@@ -66,15 +66,9 @@ def _business_ids(engine: Any, business: str | None, all_businesses: bool) -> li
     from data.business import list_businesses
 
     with read_conn(engine) as conn:
-        found = list_businesses(conn)
-    if all_businesses:
-        return [int(b["id"]) for b in found]
-    if business is not None:
-        found = [b for b in found if business in (str(b["id"]), b["slug"])]
-    if len(found) != 1:
-        names = ", ".join(f"{b['id']} ({b['slug']})" for b in found) or "none"
-        raise _fail(f"name one business with --business, or use --all (businesses: {names})")
-    return [int(found[0]["id"])]
+        if all_businesses:
+            return [int(b["id"]) for b in list_businesses(conn)]
+        return [_business_id(conn, business)]
 
 
 def _progress(done: int, total: int, label: str) -> None:

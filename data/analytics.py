@@ -42,7 +42,7 @@ def period_bounds(filters: ReportFilter, tz: str) -> tuple[datetime, datetime]:
     return local_day_bounds(filters.start, tz, days=filters.days)
 
 
-def _count_if(condition: Any) -> sa.ColumnElement[Any]:
+def count_if(condition: Any) -> sa.ColumnElement[Any]:
     return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
 
 
@@ -93,12 +93,12 @@ def load_summary(conn: Connection, *, actor: Actor, tz: str, filters: ReportFilt
         A.staff_id,
         A.service_id,
         sa.func.count().label("bookings"),
-        _count_if(A.status == "completed").label("completed"),
-        _count_if(A.status == "cancelled").label("cancelled"),
-        _count_if(sa.and_(A.status == "cancelled", notice < LATE_CANCEL_MINUTES)).label(
+        count_if(A.status == "completed").label("completed"),
+        count_if(A.status == "cancelled").label("cancelled"),
+        count_if(sa.and_(A.status == "cancelled", notice < LATE_CANCEL_MINUTES)).label(
             "late_cancelled"
         ),
-        _count_if(A.status == "no_show").label("no_show"),
+        count_if(A.status == "no_show").label("no_show"),
         _sum_if(A.status == "completed", A.price_cents).label("revenue_cents"),
         sa.cast(_sum_if(NOT_CANCELLED, duration), sa.Float).label("booked_minutes"),
         sa.cast(
@@ -256,9 +256,9 @@ def load_daily(conn: Connection, *, actor: Actor, tz: str, filters: ReportFilter
     query = sa.select(
         day,
         sa.func.count().label("bookings"),
-        _count_if(A.status == "completed").label("completed"),
-        _count_if(A.status == "cancelled").label("cancelled"),
-        _count_if(A.status == "no_show").label("no_show"),
+        count_if(A.status == "completed").label("completed"),
+        count_if(A.status == "cancelled").label("cancelled"),
+        count_if(A.status == "no_show").label("no_show"),
         _sum_if(A.status == "completed", A.price_cents).label("revenue_cents"),
         sa.cast(_sum_if(NOT_CANCELLED, duration), sa.Float).label("booked_minutes"),
     ).group_by(day)
@@ -367,7 +367,7 @@ def load_lost_slots(
             kind,
             sa.func.count().label("appointments"),
             sa.func.coalesce(sa.func.sum(A.price_cents), 0).label("value_cents"),
-            _count_if(refilled).label("refilled"),
+            count_if(refilled).label("refilled"),
             _sum_if(sa.not_(refilled), A.price_cents).label("at_risk_cents"),
         )
         .where(A.status.in_(("cancelled", "no_show")))

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 
 from analytics.report import ReportFilter
 from auth.roles import Actor, Permission
+from data.analytics import count_if
 from data.schema import appointments, customers, services, staff
 from scheduling.timezones import local_day_bounds
 
@@ -179,19 +180,15 @@ def count_bookings(conn: Connection, *, actor: Actor, tz: str, filters: ReportFi
 # --- customers --------------------------------------------------------------------------
 
 
-def _count_if(condition: Any) -> sa.ColumnElement[Any]:
-    return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
-
-
 def _visits(actor: Actor) -> sa.Subquery:
     """Per customer, one grouped pass over the business's appointments."""
     completed = A.status == "completed"
     return (
         sa.select(
             A.customer_id,
-            _count_if(completed).label("visits"),
-            _count_if(A.status == "no_show").label("no_shows"),
-            _count_if(A.status == "cancelled").label("cancellations"),
+            count_if(completed).label("visits"),
+            count_if(A.status == "no_show").label("no_shows"),
+            count_if(A.status == "cancelled").label("cancellations"),
             sa.func.coalesce(sa.func.sum(sa.case((completed, A.price_cents), else_=0)), 0).label(
                 "spent_cents"
             ),

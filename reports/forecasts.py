@@ -10,7 +10,7 @@ call this.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -111,7 +111,6 @@ def prepare_series(
     history = build_hourly_series(
         counts, _capacity_hours(conn, actor, tz, start, end, staff_ids), start=start, end=end, tz=tz
     )
-    history = _from_first_booking(history)
     future = build_future_frame(
         _capacity_hours(conn, actor, tz, today, horizon_end, staff_ids),
         start=today, end=horizon_end, tz=tz,
@@ -156,13 +155,6 @@ def _capacity_hours(
     )
     capacity = compute_capacity(schedules, tz=tz, start=lo, end=hi)
     return capacity.groupby(["day", "hour"], as_index=False)["minutes"].sum()
-
-
-def _from_first_booking(history: pd.DataFrame) -> pd.DataFrame:
-    """Drop the hours before the first booking: a business that started last spring has
-    no history before it, not a year of zero demand."""
-    booked = history.index[history["y"] > 0]
-    return history.loc[booked[0] :].reset_index(drop=True) if len(booked) else history
 
 
 def run_forecasts(
@@ -282,7 +274,3 @@ def all_scopes(
         active = frame[frame["is_active"].astype(bool)]
         requests += [ForecastRequest(scope, int(i), settings) for i in active[column]]
     return requests
-
-
-def with_horizon(settings: ForecastSettings, days: int) -> ForecastSettings:
-    return replace(settings, horizon_days=days)
