@@ -5,7 +5,9 @@ million appointments come back as a few thousand rows. On the autumn DST day the
 repeated local hour is one group: bookings from both occurrences of 02:00-03:00 count
 together, as the shared series contract wants. A forecast run is derived data (no
 audit entry); reading or writing one needs VIEW_ANALYTICS, and every query is scoped
-to the actor's business. Only the newest `KEEP_RUNS` runs per scope are kept.
+to the actor's business. Only the newest `KEEP_RUNS` runs per scope are kept, and only
+the newest keeps its serialised model (a Prophet JSON holds its history: about 2 MB for
+two years of hours); older runs keep their parameters, metrics and forecast.
 """
 
 from __future__ import annotations
@@ -121,8 +123,8 @@ def save_forecast_run(
     metrics: Mapping[str, Any],
     forecast: Mapping[str, Any],
 ) -> int:
-    """Store one run and drop this scope's runs beyond the newest KEEP_RUNS, in the
-    caller's transaction. Returns the new run's id.
+    """Store one run, drop this scope's runs beyond the newest KEEP_RUNS and clear the
+    older runs' model_json, in the caller's transaction. Returns the new run's id.
 
     `scope` is "business" (scope_id None), "staff" or "service" (scope_id the id).
     params, metrics and forecast must be JSON-like; numpy scalars become numbers,
@@ -208,6 +210,18 @@ def _prune_runs(conn: Connection, actor: Actor, scope: str, scope_id: int | None
         conn.execute(
             forecast_runs.delete().where(R.business_id == actor.business_id, R.id.in_(ids))
         )
+    newest = (
+        sa.select(R.id)
+        .where(_same_scope(actor, scope, scope_id))
+        .order_by(R.created_at.desc(), R.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    conn.execute(
+        forecast_runs.update()
+        .where(_same_scope(actor, scope, scope_id), R.model_json.is_not(None), R.id != newest)
+        .values(model_json=None)
+    )
 
 
 def _run_dict(row: sa.RowMapping) -> dict[str, Any]:

@@ -214,8 +214,10 @@ def test_forecast_runs_round_trip_and_keep_only_the_newest(
     }
     assert newest["created_by"] == ids["analyst"] and newest["status"] == "done"
     assert kept is not None and kept["id"] == run_ids[2]  # fp0 and fp1 pruned
+    assert kept["model_json"] is None and kept["forecast"] == {"rows": ["fp2"]}
     assert staff is not None and staff["id"] == staff_run and staff["scope_id"] == ids["staff"]
     assert staff["metrics"] == {"mase": None, "mae": 1.5, "coverage": None, "n": 3}
+    assert staff["model_json"] == '{"model": "fp0"}'  # the newest of its own scope
     assert [(r["scope"], r["id"]) for r in latest] == [
         ("business", run_ids[-1]),
         ("staff", staff_run),

@@ -4,6 +4,7 @@ holidays, JSON round trip) and its failure mode."""
 from __future__ import annotations
 
 import json
+import logging
 
 import numpy as np
 import pandas as pd
@@ -196,3 +197,18 @@ def test_auto_mode_picks_log_for_multiplicative_noise_and_sqrt_for_counts() -> N
     assert choose_transform(counts, "auto") == "sqrt"
     assert choose_transform(scaled, "auto") == "log1p"
     assert choose_transform(counts, "multiplicative") == "log1p"
+
+
+def test_yearly_seasonality_from_one_year_on_without_prophets_two_year_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    days = pd.date_range("2024-01-01", periods=420, freq="D")
+    seasonal = 10 + 3 * np.sin(2 * np.pi * days.day_of_year / 365.25)
+    history = pd.DataFrame(
+        {"ds": days.astype("datetime64[ns]"), "y": np.round(seasonal), "is_open": True}
+    )
+    with caplog.at_level("INFO", logger="prophet"):
+        fitted = fit_prophet(history, country=None, settings=FAST)
+    assert "yearly" in fitted.model.seasonalities  # on with 420 days, as issue 5 asks
+    assert not [r for r in caplog.records if "Yearly seasonality is enabled" in r.getMessage()]
+    assert not logging.getLogger("prophet").filters  # the filter is gone after the fit
