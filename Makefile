@@ -47,6 +47,8 @@ bench: $(VENV)/.dev
 	$(PY) bench/booking_bench.py
 	$(PY) bench/import_bench.py
 	$(PY) bench/overview_bench.py
+	$(PY) bench/forecast_bench.py
+	$(PY) bench/peak_times_page_bench.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache
