@@ -52,7 +52,8 @@ def export_command(
     tables: Annotated[
         str,
         typer.Option(
-            help="Comma-separated: bookings, customers, kpis, daily, staff, services, cohorts."
+            help="Comma-separated: bookings, customers, kpis, daily, staff, services, cohorts, "
+            "forecasts."
         ),
     ] = "bookings",
     fmt: Annotated[str, typer.Option("--format", help="csv, xlsx, parquet or html.")] = "csv",

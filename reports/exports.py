@@ -323,3 +323,8 @@ def _record(engine: Engine, *, actor: Actor, request: ExportRequest, result: Exp
             record_event(conn, actor=actor, event_type="export", data=data)
     except Exception as exc:  # noqa: BLE001 - telemetry never fails a finished export
         log.warning("export event not recorded (%s)", type(exc).__name__)
+
+
+# Tables that other services define register themselves on import (they import this
+# module for ExportTable, so this import comes last).
+from reports import forecast_exports  # noqa: E402, F401

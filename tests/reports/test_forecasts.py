@@ -3,18 +3,22 @@ changed booking means a new fit; the CLI prints the metrics per series."""
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
+from analytics.report import ReportFilter
 from auth.roles import Actor
 from cli import app
 from data.db import write_tx
 from data.schema import appointments, working_hours
+from reports.exports import EXPORTS, ExportRequest, NothingToExport, write_export
 from reports.forecasts import ForecastRequest, run_forecasts
 from tests.factories import make_business, make_service, make_staff
 
@@ -105,3 +109,24 @@ def test_cli_forecast_prints_metrics_per_series(
     assert all(s["winner"] for s in report["series"])
     again = json.loads(CliRunner().invoke(app, ["forecast", "--json"]).stdout)
     assert again["series"][0]["reused"] is True
+
+
+def test_the_forecasts_export_holds_each_series_newest_run(engine: sa.Engine, salon: dict) -> None:
+    actor = Actor.operator(business_id=salon["business"])
+    past = ReportFilter(TODAY - timedelta(days=60), TODAY - timedelta(days=30))
+    request = ExportRequest(("forecasts",), "csv", past)  # the date range doesn't apply
+    with pytest.raises(NothingToExport):
+        write_export(engine, actor=actor, request=request, out=io.BytesIO())
+    outcome = _run(engine, salon)
+    out = io.BytesIO()
+    result = write_export(engine, actor=actor, request=request, out=out)
+    table = pd.read_csv(io.BytesIO(out.getvalue()))
+    forecast = outcome.result.forecast
+    assert result.rows == {"forecasts": len(forecast)} and len(table) == len(forecast)
+    assert set(table["scope"]) == {"business"} and set(table["model"]) == {"Hour-of-week average"}
+    assert table["expected_bookings"].sum() == pytest.approx(
+        forecast["yhat"].sum(), abs=0.01 * len(forecast)
+    )
+    assert (table["low"] <= table["expected_bookings"]).all()
+    assert pd.to_datetime(table["local_hour"]).min() == forecast["ds"].min()
+    assert "forecasts" in EXPORTS
