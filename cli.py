@@ -284,6 +284,7 @@ def _echo_report(report) -> None:  # type: ignore[no-untyped-def]
 
 import cli_forecast  # noqa: E402, F401 - registers `forecast`
 import cli_reports  # noqa: E402, F401 - registers `export` and `kpis`
+import cli_retention  # noqa: E402, F401 - registers `churn` and `noshow`
 
 if __name__ == "__main__":
     app()

@@ -61,6 +61,12 @@ class Settings(BaseSettings):
     smtp_from: str | None = None
     smtp_starttls: bool = True
 
+    # Retention models (churn and no-show risk)
+    models_dir: Path = ROOT / "var" / "models"
+    churn_horizon_days: int = Field(
+        90, ge=14, le=365, description="churned = no completed visit within this many days"
+    )
+
     # Dispatcher
     send_rate_per_second: float = Field(5.0, gt=0)
     quiet_hours_start: str = "21:00"

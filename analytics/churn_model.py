@@ -193,6 +193,11 @@ def evaluate_churn(
         )
     model = fit_churn_model(visits, end=cutoff, settings=settings)
     features = build_churn_features(visits, cutoff, active_days=settings.active_days)
+    if features.empty:
+        raise NotEnoughData(
+            f"No customer had a completed visit in the {settings.active_days} days before "
+            f"{cutoff:%Y-%m-%d}; for a history that ended earlier, evaluate at an earlier date."
+        )
     y = build_churn_labels(
         visits, cutoff, horizon_days=settings.horizon_days, customers=features.index
     ).to_numpy(dtype=bool)

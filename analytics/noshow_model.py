@@ -2,9 +2,9 @@
 
 Rows are appointments with a known outcome (completed or no-show; cancelled ones never
 reach their slot). A model for use at `end` learns from the outcomes of appointments
-that started in the `train_days` before `end`: the earlier ones train the gradient-boosted
-trees and the last `calibration_days` calibrate them. Each row's customer history is what
-was known just before the appointment started.
+that started before `end`, in the `train_days` up to the latest of them: the earlier ones
+train the gradient-boosted trees and the latest `calibration_share` of them (by start)
+calibrate them. Each row's customer history is what was known just before it started.
 
 Evaluating at a cutoff V: fit for `end = V`, then score the appointments that started
 from V up to `now`, with customer histories as of V (what a reminder sent at V would
@@ -46,16 +46,16 @@ BANDS = (("high", 0.25), ("medium", 0.10), ("low", 0.0))
 
 @dataclass(frozen=True)
 class NoShowSettings:
-    train_days: int = 365
-    calibration_days: int = 42
-    evaluation_days: int = 28  # `noshow train` evaluates the last this many days by default
+    train_days: int = 730
+    calibration_share: float = 0.2  # the latest fifth of the training rows calibrates
+    evaluation_days: int = 56  # `noshow train` evaluates the last this many days by default
     prior_visits: float = 5.0  # the baseline's shrinkage towards the business's rate
 
     def __post_init__(self) -> None:
         if not 60 <= self.train_days <= 3 * 365:
             raise ValueError("train_days must be between 60 and 1095")
-        if not 7 <= self.calibration_days < self.train_days:
-            raise ValueError("calibration_days must be at least 7 and below train_days")
+        if not 0.05 <= self.calibration_share <= 0.5:
+            raise ValueError("calibration_share must be between 0.05 and 0.5")
         if not 7 <= self.evaluation_days <= 365:
             raise ValueError("evaluation_days must be between 7 and 365")
 
@@ -90,10 +90,18 @@ class NoShowModel:
     counts: dict[str, int] = field(default_factory=dict)
 
     def score(self, features: pd.DataFrame) -> np.ndarray:
-        return predict_risk(self.model, features[list(NOSHOW_FEATURES)])
+        inputs = with_own_rate(features, base_rate=self.base_rate, prior=self.settings.prior_visits)
+        return predict_risk(self.model, inputs)
 
     def score_history(self, features: pd.DataFrame) -> np.ndarray:
         return score_own_rate(features, base_rate=self.base_rate, prior=self.settings.prior_visits)
+
+
+def with_own_rate(features: pd.DataFrame, *, base_rate: float, prior: float) -> pd.DataFrame:
+    """The model's inputs: NOSHOW_FEATURES and the baseline's shrunk own rate, which the
+    trees would otherwise have to piece together from two counts."""
+    rate = score_own_rate(features, base_rate=base_rate, prior=prior)
+    return features[list(NOSHOW_FEATURES)].assign(own_no_show_rate=rate)
 
 
 def score_own_rate(features: pd.DataFrame, *, base_rate: float, prior: float) -> np.ndarray:
@@ -109,24 +117,33 @@ def fit_noshow_model(
     """Fit for use at `end` on appointments that started before it. NotEnoughData when
     there are too few outcomes of either kind."""
     known = visits[visits["created_at"] < end]
-    split = end - pd.Timedelta(days=settings.calibration_days)
-    base_rows = select_outcome_rows(known, end - pd.Timedelta(days=settings.train_days), split)
-    cal_rows = select_outcome_rows(known, split, end)
+    finished = select_outcome_rows(known, pd.Timestamp.min.tz_localize("UTC"), end)
+    latest = known.loc[known["appointment_id"].isin(finished), "starts_at"].max()
+    since = (latest if pd.notna(latest) else end) - pd.Timedelta(days=settings.train_days)
+    rows = select_outcome_rows(known, since, end)  # a closed history trains on its last years
+    starts = known.set_index("appointment_id").loc[rows, "starts_at"].sort_values()
+    split = int(len(starts) * (1 - settings.calibration_share))
+    base_rows, cal_rows = pd.Index(starts.index[:split]), pd.Index(starts.index[split:])
     if base_rows.empty or cal_rows.empty:
         raise NotEnoughData(
-            f"No-show training needs finished appointments both in the {settings.train_days} "
-            f"days before the last {settings.calibration_days} days and within them."
+            f"No-show training needs finished appointments in the {settings.train_days} days "
+            "before the cutoff; there are too few."
         )
     x_base, y_base = _rows(known, base_rows, tz)
     x_cal, y_cal = _rows(known, cal_rows, tz)
+    base_rate = float(y_base.mean()) if len(y_base) else 0.0
+    prior = settings.prior_visits
     classifier = make_classifier(categorical=NOSHOW_CATEGORICAL, seed=0)
-    model = fit_calibrated(classifier, x_base, y_base, x_cal, y_cal)
-    y_all = np.concatenate([y_base, y_cal])
+    model = fit_calibrated(
+        classifier,
+        with_own_rate(x_base, base_rate=base_rate, prior=prior), y_base,
+        with_own_rate(x_cal, base_rate=base_rate, prior=prior), y_cal,
+    )  # fmt: skip
     counts = {
         "base_rows": len(y_base), "base_no_shows": int(y_base.sum()),
         "calibration_rows": len(y_cal), "calibration_no_shows": int(y_cal.sum()),
     }  # fmt: skip
-    return NoShowModel(model, float(y_all.mean()), settings, end, tz, counts)
+    return NoShowModel(model, base_rate, settings, end, tz, counts)
 
 
 def _rows(

@@ -21,8 +21,10 @@ from tests.pg import fresh_pg_database  # noqa: E402
 
 @pytest.fixture(autouse=True)
 def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No test reads the developer's secrets file or real cloud credentials."""
+    """No test reads the developer's secrets file or real cloud credentials, or writes
+    model files outside its own temporary folder."""
     monkeypatch.setenv("SLOTBOARD_SECRETS_FILE", str(tmp_path / "no-secrets.toml"))
+    monkeypatch.setenv("MODELS_DIR", str(tmp_path / "models"))  # never the project's var/
     for name in (
         "DATABASE_URL",
         "OPENAI_API_KEY",

@@ -540,3 +540,115 @@ def test_every_actor_function_is_probed() -> None:
     probed = frozenset().union(*(targets for targets, _ in PROBES.values()))
     missing = sorted(set(actor_functions()) - probed)
     assert not missing, f"add a tenant-isolation probe for: {missing}"
+
+
+# --- retention and campaigns (issue 6) -------------------------------------------------
+# Appended: the probes below register after `test_a_cannot_reach_b` was parametrised, so
+# they run in `test_a_cannot_reach_b_retention`, which first gives B a customer's visit,
+# a churn score set and a campaign (so there is something of B's to leak or to prune).
+
+from data import campaigns as campaigns_data  # noqa: E402
+from data import retention as retention_data  # noqa: E402
+from data.schema import campaigns, churn_scores  # noqa: E402
+
+PROBED_MODULES = (*PROBED_MODULES, retention_data, campaigns_data)
+TENANT_TABLES = (*TENANT_TABLES, churn_scores, campaigns)
+RETENTION_PROBES: list[str] = []
+VISIT_AT = datetime(2026, 7, 21, 9, tzinfo=UTC)
+SCORED_AS_OF = datetime(2026, 7, 31, tzinfo=UTC)
+
+
+def retention_probe(*targets: Callable[..., Any]) -> Callable[[Probe], Probe]:
+    def register(fn: Probe) -> Probe:
+        RETENTION_PROBES.append(fn.__name__)
+        return probe(*targets)(fn)
+
+    return register
+
+
+def _book_visit(conn: Connection, business_id: int, staff_id: int, service_id: int,
+                customer_id: int) -> int:  # fmt: skip
+    insert = appointments.insert().values(
+        business_id=business_id, staff_id=staff_id, service_id=service_id,
+        customer_id=customer_id, starts_at=VISIT_AT, ends_at=VISIT_AT.replace(hour=10),
+        status="completed", price_cents=3000, created_at=VISIT_AT, updated_at=VISIT_AT,
+    )  # fmt: skip
+    return int(conn.execute(insert).inserted_primary_key[0])
+
+
+def _score_frame(customer_id: int) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"customer_id": [customer_id], "score": [0.5], "band": ["high"], "drivers": [[]]}
+    )
+
+
+def _seed_b_retention(engine: Engine, w: World) -> None:
+    with write_tx(engine) as conn:
+        _book_visit(conn, w.b.business_id, w.b_staff, w.b_service, w.b_customer)
+        retention_data.save_churn_scores(
+            conn, actor=w.b, as_of=SCORED_AS_OF, model_version="v1", fingerprint="b",
+            scores=_score_frame(w.b_customer),
+        )  # fmt: skip
+        campaigns_data.create_campaign_draft(
+            conn, actor=w.b, name="B's win-back", kind="win_back", channel="sms",
+            segment={"customer_ids": [w.b_customer]},
+        )  # fmt: skip
+
+
+@retention_probe(retention_data.load_visit_events, retention_data.load_retention_version)
+def visits_and_version_are_a_s(conn: Connection, w: World) -> None:
+    visit = _book_visit(conn, w.a.business_id, w.a_staff, w.a_service, w.a_customer)
+    frame = retention_data.load_visit_events(conn, actor=w.a)
+    assert frame["appointment_id"].tolist() == [visit]
+    assert frame["customer_id"].tolist() == [w.a_customer]
+    _, appointment_id, customer_id = retention_data.load_retention_version(conn, actor=w.a)
+    owner = sa.select(appointments.c.business_id).where(appointments.c.id == appointment_id)
+    assert conn.execute(owner).scalar_one() == w.a.business_id
+    assert customer_id == w.a_customer  # B's customer was created later: a higher id
+
+
+@retention_probe(
+    retention_data.save_churn_scores, retention_data.load_latest_churn_scores,
+    retention_data.load_customer_churn_score, retention_data.load_churn_customer_details,
+)  # fmt: skip
+def churn_scores_stay_in_a(conn: Connection, w: World) -> None:
+    with pytest.raises(ValueError, match="not customers of this business"):
+        retention_data.save_churn_scores(
+            conn, actor=w.a, as_of=SCORED_AS_OF, model_version="v1", fingerprint="a",
+            scores=_score_frame(w.b_customer),
+        )  # fmt: skip
+    for day in range(retention_data.KEEP_SCORE_SETS + 1):  # same set as B's first: replaced
+        retention_data.save_churn_scores(  # then pruned, in A only
+            conn, actor=w.a, as_of=SCORED_AS_OF.replace(day=31 - day), model_version="v1",
+            fingerprint="a", scores=_score_frame(w.a_customer),
+        )  # fmt: skip
+    latest = retention_data.load_latest_churn_scores(conn, actor=w.a)
+    assert latest["customer_id"].tolist() == [w.a_customer]
+    assert set(latest["data_fingerprint"]) == {"a"}
+    score = retention_data.load_customer_churn_score
+    assert score(conn, actor=w.a, customer_id=w.b_customer) is None
+    assert score(conn, actor=w.a, customer_id=w.a_customer) is not None
+    details = retention_data.load_churn_customer_details(
+        conn, actor=w.a, customer_ids=[w.a_customer, w.b_customer], include_names=True
+    )
+    assert details["customer_id"].tolist() == [w.a_customer]
+
+
+@retention_probe(campaigns_data.create_campaign_draft, campaigns_data.list_campaigns)
+def campaigns_stay_in_a(conn: Connection, w: World) -> None:
+    def create(customer_ids: list[int]) -> int:
+        return campaigns_data.create_campaign_draft(
+            conn, actor=w.a, name="Win-back", kind="win_back", channel="sms",
+            segment={"customer_ids": customer_ids},
+        )  # fmt: skip
+
+    with pytest.raises(ValueError, match="1 customer id"):
+        create([w.a_customer, w.b_customer])
+    new = create([w.a_customer])
+    assert [row["id"] for row in campaigns_data.list_campaigns(conn, actor=w.a)] == [new]
+
+
+@pytest.mark.parametrize("name", sorted(RETENTION_PROBES))
+def test_a_cannot_reach_b_retention(engine: Engine, world: World, name: str) -> None:
+    _seed_b_retention(engine, world)
+    test_a_cannot_reach_b(engine, world, name)
