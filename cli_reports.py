@@ -53,7 +53,7 @@ def export_command(
         str,
         typer.Option(
             help="Comma-separated: bookings, customers, kpis, daily, staff, services, cohorts, "
-            "forecasts."
+            "forecasts, churn_scores."
         ),
     ] = "bookings",
     fmt: Annotated[str, typer.Option("--format", help="csv, xlsx, parquet or html.")] = "csv",

@@ -327,4 +327,4 @@ def _record(engine: Engine, *, actor: Actor, request: ExportRequest, result: Exp
 
 # Tables that other services define register themselves on import (they import this
 # module for ExportTable, so this import comes last).
-from reports import forecast_exports  # noqa: E402, F401
+from reports import forecast_exports, retention_exports  # noqa: E402, F401

@@ -176,3 +176,26 @@ def test_cli_churn_and_noshow_commands(
     assert result.exit_code == 0, result.output
     scores = pd.read_csv(io.StringIO(result.stdout))
     assert len(scores) > 10 and scores["score"].between(0, 1).all()
+
+
+def test_the_churn_scores_export_holds_the_newest_set_without_names(
+    engine: sa.Engine, salon: Actor, tmp_path: Path
+) -> None:
+    from analytics.report import ReportFilter
+    from reports.exports import ExportRequest, NothingToExport, write_export
+
+    request = ExportRequest(
+        ("churn_scores",), "csv", ReportFilter(date(2026, 1, 1), date(2026, 1, 31))
+    )
+    with pytest.raises(NothingToExport):
+        write_export(engine, actor=salon, request=request, out=io.BytesIO())
+    scoring = score_churn(engine, actor=salon, models_dir=tmp_path, as_of=date(2021, 5, 1), now=NOW)
+    out = io.BytesIO()
+    result = write_export(engine, actor=salon, request=request, out=out)
+    table = pd.read_csv(io.BytesIO(out.getvalue()))
+    assert result.rows == {"churn_scores": scoring.rows_saved} == {"churn_scores": len(table)}
+    assert list(table.columns) == [
+        "customer_id", "external_id", "score", "band", "drivers", "scored_at", "model_version"
+    ]  # fmt: skip
+    assert table["score"].is_monotonic_decreasing and table["drivers"].notna().any()
+    assert set(table["model_version"]) == {scoring.model_version}
