@@ -37,6 +37,7 @@ from analytics.risk_model import (
     fit_calibrated,
     make_classifier,
     predict_risk,
+    rank_driver_features,
 )
 
 MODEL_NAMES = {
@@ -123,6 +124,7 @@ class ChurnModel:
     end: pd.Timestamp
     plan: CutoffPlan
     counts: dict[str, int] = field(default_factory=dict)
+    driver_features: tuple[str, ...] = CHURN_FEATURES  # candidates for per-customer drivers
 
     def score(self, features: pd.DataFrame) -> np.ndarray:
         return predict_risk(self.model, features[list(CHURN_FEATURES)].astype("float64"))
@@ -152,7 +154,10 @@ def fit_churn_model(
         "base_cutoffs": len(plan.base), "base_rows": len(y_base), "base_churned": int(y_base.sum()),
         "calibration_rows": len(y_cal), "calibration_churned": int(y_cal.sum()),
     }  # fmt: skip
-    return ChurnModel(model, recency, compute_reference(x_base), settings, end, plan, counts)
+    reference = compute_reference(x_base)
+    churn = ChurnModel(model, recency, reference, settings, end, plan, counts)
+    drivers = rank_driver_features(churn.score, x_cal, reference)
+    return ChurnModel(model, recency, reference, settings, end, plan, counts, drivers)
 
 
 def _log_recency(x: pd.DataFrame) -> np.ndarray:

@@ -86,34 +86,54 @@ def build_churn_scores(
     score: Callable[[pd.DataFrame], np.ndarray],
     *,
     reference: pd.Series | None = None,
+    candidates: tuple[str, ...] | None = None,
     drivers: int = 3,
 ) -> pd.DataFrame:
-    """Per population member: customer_id, score, band and up to `drivers` drivers, each
-    {"feature", "text", "effect"} (effect: score points it adds against a typical value).
-    `reference` defaults to the medians of these features."""
+    """Per population member: customer_id, score, band and drivers. Customers in the
+    high and medium bands get up to `drivers` drivers, each {"feature", "text", "effect"}
+    (effect: score points it adds against a typical value); the others an empty list,
+    since nothing notable raises their risk. `reference` defaults to these medians;
+    `candidates` limits the features drivers are chosen from (default: all)."""
     x = features[list(CHURN_FEATURES)].astype("float64")
     if x.empty:
         return pd.DataFrame({"customer_id": [], "score": [], "band": [], "drivers": []})
     reference = compute_reference(x) if reference is None else reference
-    effects = compute_driver_effects(score, x, reference)
     scores = score(x)
-    names = top_drivers(effects, k=drivers)
-    values = x.to_numpy()
-    position = {name: i for i, name in enumerate(x.columns)}
-    effect_values = effects.to_numpy()
-    rows = []
-    for row, picked in enumerate(names):
-        rows.append([
-            {
-                "feature": name,
-                "text": describe_driver(name, values[row, position[name]]),
-                "effect": round(float(effect_values[row, position[name]]), 3),
-            }
-            for name in picked
-        ])  # fmt: skip
+    bands = assign_bands(scores, features)
+    at_risk = np.flatnonzero(np.isin(bands, ("high", "medium")))
+    explained = _explain(x.iloc[at_risk], score, reference, candidates, drivers)
+    rows: list[list[dict[str, object]]] = [[] for _ in range(len(x))]
+    for position, row_drivers in zip(at_risk, explained, strict=True):
+        rows[position] = row_drivers
     return pd.DataFrame({
         "customer_id": x.index.to_numpy(dtype="int64"),
         "score": np.round(scores, 4),
-        "band": assign_bands(scores, features),
+        "band": bands,
         "drivers": rows,
     })  # fmt: skip
+
+
+def _explain(
+    x: pd.DataFrame,
+    score: Callable[[pd.DataFrame], np.ndarray],
+    reference: pd.Series,
+    candidates: tuple[str, ...] | None,
+    k: int,
+) -> list[list[dict[str, object]]]:
+    if x.empty:
+        return []
+    effects = compute_driver_effects(score, x, reference, columns=candidates)
+    values, effect_values = x.to_numpy(), effects.to_numpy()
+    position = {name: i for i, name in enumerate(x.columns)}
+    effect_at = {name: i for i, name in enumerate(effects.columns)}
+    return [
+        [
+            {
+                "feature": name,
+                "text": describe_driver(name, values[row, position[name]]),
+                "effect": round(float(effect_values[row, effect_at[name]]), 3),
+            }
+            for name in picked
+        ]
+        for row, picked in enumerate(top_drivers(effects, k=k))
+    ]

@@ -128,7 +128,9 @@ def score_churn(
     model, method, note, stored = _model_for(inputs, actor, models_dir, settings, at, as_of)
     features = build_churn_features(inputs.visits, at, active_days=settings.active_days)
     if model is not None:
-        scores = build_churn_scores(features, model.score, reference=model.reference)
+        scores = build_churn_scores(
+            features, model.score, reference=model.reference, candidates=model.driver_features
+        )
     else:
         horizon = settings.horizon_days
         scores = build_churn_scores(features, lambda x: score_p_alive(x, horizon_days=horizon))
