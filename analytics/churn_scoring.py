@@ -96,9 +96,12 @@ def build_churn_scores(
     `candidates` limits the features drivers are chosen from (default: all)."""
     x = features[list(CHURN_FEATURES)].astype("float64")
     if x.empty:
-        return pd.DataFrame({"customer_id": [], "score": [], "band": [], "drivers": []})
+        return pd.DataFrame({
+            "customer_id": pd.Series(dtype="int64"), "score": pd.Series(dtype="float64"),
+            "band": pd.Series(dtype=object), "drivers": pd.Series(dtype=object),
+        })  # fmt: skip
     reference = compute_reference(x) if reference is None else reference
-    scores = score(x)
+    scores = np.asarray(score(x), dtype=float)
     bands = assign_bands(scores, features)
     at_risk = np.flatnonzero(np.isin(bands, ("high", "medium")))
     explained = _explain(x.iloc[at_risk], score, reference, candidates, drivers)
@@ -126,14 +129,12 @@ def _explain(
     values, effect_values = x.to_numpy(), effects.to_numpy()
     position = {name: i for i, name in enumerate(x.columns)}
     effect_at = {name: i for i, name in enumerate(effects.columns)}
-    return [
-        [
-            {
-                "feature": name,
-                "text": describe_driver(name, values[row, position[name]]),
-                "effect": round(float(effect_values[row, effect_at[name]]), 3),
-            }
-            for name in picked
-        ]
-        for row, picked in enumerate(top_drivers(effects, k=k))
-    ]
+    explained = []
+    for row, picked in enumerate(top_drivers(effects, k=k + 1)):
+        texts: dict[str, dict[str, object]] = {}  # two features may read alike: keep one
+        for name in picked:
+            text = describe_driver(name, values[row, position[name]])
+            effect = round(float(effect_values[row, effect_at[name]]), 3)
+            texts.setdefault(text, {"feature": name, "text": text, "effect": effect})
+        explained.append(list(texts.values())[:k])
+    return explained

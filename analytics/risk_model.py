@@ -173,7 +173,7 @@ def compute_driver_effects(
 ) -> pd.DataFrame:
     """Per row and feature (`columns`, default all): score(x) minus the score with that
     feature set to its reference value. Positive: it raises the risk above typical."""
-    base = score(x)
+    base = np.asarray(score(x), dtype=float)
     effects = {}
     for column in columns if columns is not None else x.columns:
         value = reference.get(column)
@@ -182,7 +182,7 @@ def compute_driver_effects(
             continue
         changed = x.copy(deep=False)
         changed[column] = value
-        effects[column] = base - score(changed)
+        effects[column] = base - np.asarray(score(changed), dtype=float)
     return pd.DataFrame(effects, index=x.index)
 
 

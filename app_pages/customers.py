@@ -7,6 +7,7 @@ from typing import Any
 
 import streamlit as st
 
+from analytics.retention_display import describe_churn_score
 from auth.roles import Actor, Permission
 from data.business import NotFound
 from data.customers import (
@@ -140,6 +141,7 @@ def render_profile(customer_id: int) -> None:
     metrics = build_profile_metrics(profile, TZ, CURRENCY)
     for column, (label, value) in zip(st.columns(len(metrics)), metrics.items(), strict=True):
         column.metric(label, value)
+    st.caption(describe_churn_score(profile["churn"], TZ))
     st.dataframe(build_profile_details(profile, TZ), hide_index=True)
     if profile["notes"]:
         st.markdown("**Notes**")

@@ -28,6 +28,7 @@ from sqlalchemy.engine import Connection
 from auth.roles import Actor, Permission
 from data.audit import record_audit
 from data.business import NotFound, load_business
+from data.retention import load_customer_churn_score
 from data.schema import appointments, churn_scores, customers, notifications, services, staff
 from data.types import utcnow
 from scheduling.customers import (
@@ -245,15 +246,8 @@ def _load_visits(conn: Connection, *, actor: Actor, customer_id: int) -> list[di
 
 
 def _latest_churn(conn: Connection, *, actor: Actor, customer_id: int) -> dict[str, Any] | None:
-    s = churn_scores.c
-    query = (
-        sa.select(s.score, s.band, s.as_of, s.drivers)
-        .where(s.business_id == actor.business_id, s.customer_id == customer_id)
-        .order_by(s.as_of.desc(), s.id.desc())
-        .limit(1)
-    )
-    row = conn.execute(query).mappings().first()
-    return None if row is None else dict(row)
+    """The customer's row in the newest churn score set, as the Retention page shows it."""
+    return load_customer_churn_score(conn, actor=actor, customer_id=customer_id)
 
 
 # --- create and edit -----------------------------------------------------------------

@@ -343,8 +343,8 @@ def build_form_values(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def build_profile_details(profile: Mapping[str, Any], tz_name: str) -> list[dict[str, str]]:
-    """Rows {"Detail", "Value"}: contact, consents (local time), tags, ids and churn risk."""
-    churn = profile.get("churn")
+    """Rows {"Detail", "Value"}: contact, consents (local time), tags and ids. (Churn
+    risk has its own line: analytics.retention_display.describe_churn_score.)"""
     details = {
         "Phone": profile.get("phone") or "-",
         "E-mail": profile.get("email") or "-",
@@ -355,6 +355,5 @@ def build_profile_details(profile: Mapping[str, Any], tz_name: str) -> list[dict
         "Tags": ", ".join(profile.get("tags") or []) or "-",
         "External id": profile.get("external_id") or "-",
         "Customer since": format_local(profile["created_at"], tz_name)[:14],
-        "Churn risk": f"{churn['band']} ({churn['score']:.0%})" if churn else "not scored yet",
     }
     return [{"Detail": label, "Value": value} for label, value in details.items()]

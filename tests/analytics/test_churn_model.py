@@ -142,3 +142,17 @@ def test_bands_and_driver_texts() -> None:
     assert describe_driver("recency_gap_ratio", 2.5) == "Silent for 2.5× their usual gap"
     assert describe_driver("typical_gap_days", float("nan")) == "Only one visit so far"
     assert describe_driver("no_show_rate", 0.25) == "Missed 25% of appointments"
+
+
+def test_no_population_gives_a_typed_empty_score_frame_and_texts_are_never_repeated() -> None:
+    empty = build_churn_features(_customer_rows(), END - pd.Timedelta(days=3000))
+    scores = build_churn_scores(empty, lambda x: score_p_alive(x, horizon_days=90))
+    assert scores.empty and str(scores["customer_id"].dtype) == "int64"
+    single = make_visits([{"customer_id": 7, "starts_at": END - pd.Timedelta(days=200)}])
+    single_scores = build_churn_scores(
+        build_churn_features(single, END),
+        lambda x: 0.5 + 0.2 * x["typical_gap_days"].isna() + 0.2 * x["recency_gap_ratio"].isna(),
+        reference=pd.Series(dict.fromkeys(["typical_gap_days", "recency_gap_ratio"], 30.0)),
+    )
+    texts = [driver["text"] for driver in single_scores.loc[0, "drivers"]]
+    assert texts == ["Only one visit so far"]  # gap and gap ratio both say it: once

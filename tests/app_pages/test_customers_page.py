@@ -6,12 +6,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from auth.roles import Role
 from data.customers import create_customer
 from data.db import read_conn, write_tx
+from data.retention import save_churn_scores
 from data.schema import appointments, customers
 from scheduling.customers import CustomerInput
 from tests.app_pages.support import AppDb
@@ -193,3 +195,33 @@ def test_analysts_may_not_open_the_page(app_db: AppDb) -> None:
 def test_anonymous_visitors_are_asked_to_sign_in(app_db: AppDb) -> None:
     at = AppTest.from_file(PAGE, default_timeout=TIMEOUT).run()
     assert errors(at) == ["Please sign in to open this page."]
+
+
+def test_the_profile_shows_the_churn_risk_line(app_db: AppDb) -> None:
+    ana = _add(app_db, first_name="Ana", last_name="Silva")
+    bruno = _add(app_db, first_name="Bruno", last_name="Souza")
+    carla = _add(app_db, first_name="Carla", last_name="Lima")
+    drivers = [
+        {"feature": "recency_days", "text": "Last visit 84 days ago", "effect": 0.3},
+        {"feature": "has_future_booking", "text": "No upcoming booking", "effect": 0.1},
+    ]
+    scores = pd.DataFrame({"customer_id": [ana, carla], "score": [0.72, 0.4],
+                           "band": ["high", "too_new"], "drivers": [drivers, []]})  # fmt: skip
+    with write_tx(app_db.engine) as conn:
+        owner = app_db.users[Role.OWNER].actor
+        as_of = datetime(2026, 11, 24, 12, tzinfo=UTC)
+        save_churn_scores(
+            conn, actor=owner, as_of=as_of, model_version="churn-v1-test", fingerprint="0" * 16,
+            scores=scores,
+        )  # fmt: skip
+    at = page(app_db, Role.STAFF)  # staff see a customer's own score
+    expected = {
+        ana: "Churn risk: 72% · High · as of 24 Nov 2026 — Last visit 84 days ago; "
+        "No upcoming booking",
+        bruno: "Churn risk: not scored yet",
+        carla: "Churn risk: Too new to score · as of 24 Nov 2026",
+    }
+    for customer, line in expected.items():
+        at.selectbox(key="cust_pick").select(customer).run()
+        assert not at.exception and not errors(at)
+        assert line in [c.value for c in at.caption], [c.value for c in at.caption]

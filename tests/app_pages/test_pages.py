@@ -34,6 +34,7 @@ PAGES: dict[str, tuple[str, set[Role]]] = {
     "app_pages/admin_usage.py": ("Team usage", {Role.OWNER}),
     "app_pages/overview.py": ("Overview", {Role.OWNER, Role.ANALYST}),
     "app_pages/peak_times.py": ("Peak times", {Role.OWNER, Role.ANALYST}),
+    "app_pages/retention.py": ("Retention", {Role.OWNER, Role.ANALYST}),
     "app_pages/exports.py": ("Exports", {Role.OWNER, Role.ANALYST}),
 }
 

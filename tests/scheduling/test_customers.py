@@ -337,11 +337,7 @@ def test_profile_metrics_and_details_in_local_time_and_currency() -> None:
     assert details["E-mail"] == "-" and details["E-mail consent"] == "No"
     assert (details["Tags"], details["External id"]) == ("vip", "X-17")
     assert details["Customer since"] == "Thu 2025-01-02"
-    assert details["Churn risk"] == "not scored yet"
-    scored = {**profile, "churn": {"band": "high", "score": 0.734}}
-    assert build_profile_details(scored, "Europe/Berlin")[-1] == {
-        "Detail": "Churn risk", "Value": "high (73%)"
-    }  # fmt: skip
+    assert "Churn risk" not in details  # its own line: retention_display
 
 
 def test_form_values_are_blank_where_the_row_has_none() -> None:
