@@ -1,4 +1,4 @@
-"""Retention's SQL: the visit events frame, a cheap data version, and churn score sets.
+"""Retention's SQL: the visit events frame and churn score sets.
 
 Every query is scoped to `actor.business_id`; reads need VIEW_ANALYTICS, except one
 customer's score, which the (staff) customer profile shows too. Scores are derived data
@@ -97,30 +97,6 @@ def _visit_frame(record: np.ndarray, dialect: str) -> pd.DataFrame:
     starts = frame["starts_at"].dt.tz_localize(None).to_numpy()
     ids, people = frame["appointment_id"].to_numpy(), frame["customer_id"].to_numpy()
     return frame.take(np.lexsort((ids, starts, people))).reset_index(drop=True)
-
-
-def load_retention_version(conn: Connection, *, actor: Actor) -> tuple[Any, ...]:
-    """A cheap fingerprint of what retention reads: (updated_at, id) of the business's
-    most recently written appointment, and its highest customer id.
-
-    Every appointment write (booking, status change, import, customer merge) stamps
-    updated_at with the clock, and neither appointments nor customers are deleted, so
-    this moves with every new or changed visit and new customer: two index seeks.
-    (Counts scan an index, 30 ms at a million appointments on SQLite; customers'
-    updated_at has no index, so a customer's name edit alone does not move it.)
-    """
-    actor.require(Permission.VIEW_ANALYTICS)
-    business = actor.business_id
-    latest = (
-        sa.select(A.updated_at, A.id)
-        .where(A.business_id == business)
-        .order_by(A.updated_at.desc(), A.id.desc())
-        .limit(1)
-    )
-    row = conn.execute(latest).first()
-    customer_id = conn.execute(sa.select(sa.func.max(C.id)).where(C.business_id == business))
-    newest = (None, None) if row is None else (row.updated_at, int(row.id))
-    return (*newest, customer_id.scalar_one())
 
 
 def save_churn_scores(

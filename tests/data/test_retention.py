@@ -22,7 +22,6 @@ from data.retention import (
     load_churn_customer_details,
     load_customer_churn_score,
     load_latest_churn_scores,
-    load_retention_version,
     load_visit_events,
     save_churn_scores,
 )
@@ -137,32 +136,6 @@ def test_visit_events_refuse_staff_and_type_an_empty_business(
         empty = load_visit_events(conn, actor=world.analyst)
     assert empty.empty
     assert {name: str(dtype) for name, dtype in empty.dtypes.items()} == VISIT_DTYPES
-
-
-def test_retention_version_moves_with_visits_and_customers(engine: sa.Engine, world: World) -> None:
-    w = world
-    with read_conn(engine) as conn:
-        start = load_retention_version(conn, actor=w.analyst)
-    assert start == (None, None, w.bob)
-    with write_tx(engine) as conn:
-        visit = _visit(conn, w.business, w.staff, w.service, w.ada, T0)
-    with read_conn(engine) as conn:
-        booked = load_retention_version(conn, actor=w.analyst)
-    assert booked[1] == visit and booked != start
-    with write_tx(engine) as conn:
-        later = datetime.now(UTC) + timedelta(days=1)
-        conn.execute(appointments.update().where(appointments.c.id == visit)
-                     .values(status="no_show", updated_at=later))  # fmt: skip
-    with read_conn(engine) as conn:
-        changed = load_retention_version(conn, actor=w.analyst)
-    assert changed[0] == later and changed != booked
-    with write_tx(engine) as conn:
-        newcomer = make_customer(conn, w.business)
-        make_customer(conn, w.other)  # another business's customer changes nothing
-    with read_conn(engine) as conn:
-        assert load_retention_version(conn, actor=w.analyst) == (*changed[:2], newcomer)
-        with pytest.raises(PermissionDenied):
-            load_retention_version(conn, actor=w.staff_actor)
 
 
 # --- churn scores ---------------------------------------------------------------------
