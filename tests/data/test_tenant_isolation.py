@@ -648,3 +648,139 @@ def campaigns_stay_in_a(conn: Connection, w: World) -> None:
 def test_a_cannot_reach_b_retention(engine: Engine, world: World, name: str) -> None:
     _seed_b_retention(engine, world)
     test_a_cannot_reach_b(engine, world, name)
+
+
+# --- message templates (issue 7) ---------------------------------------------------------
+# Appended: B gets the shipped defaults and a variant "B" of its own first; every probe
+# runs in `test_a_cannot_reach_b_templates`.
+
+from data import templates as templates_data  # noqa: E402
+from data.schema import notification_templates  # noqa: E402
+
+PROBED_MODULES = (*PROBED_MODULES, templates_data)
+TENANT_TABLES = (*TENANT_TABLES, notification_templates)
+TEMPLATE_PROBES: list[str] = []
+B_TEMPLATE = {"kind": "reminder", "channel": "sms", "variant": "B", "name": "B's reminder",
+              "subject": None, "body": "Hi {{ first_name }}, see you at {{ time }}."}  # fmt: skip
+
+
+def template_probe(*targets: Callable[..., Any]) -> Callable[[Probe], Probe]:
+    def register(fn: Probe) -> Probe:
+        TEMPLATE_PROBES.append(fn.__name__)
+        return probe(*targets)(fn)
+
+    return register
+
+
+def _b_template_ids(conn: Connection, w: World) -> list[int]:
+    query = sa.select(notification_templates.c.id).where(
+        notification_templates.c.business_id == w.b.business_id
+    )
+    return [int(i) for i in conn.execute(query).scalars()]
+
+
+@template_probe(templates_data.list_templates, templates_data.load_template,
+                templates_data.ensure_default_templates)  # fmt: skip
+def templates_are_a_s(conn: Connection, w: World) -> None:
+    assert templates_data.list_templates(conn, actor=w.a) == []
+    for template_id in _b_template_ids(conn, w):
+        with pytest.raises(NotFound):
+            templates_data.load_template(conn, actor=w.a, template_id=template_id)
+    assert templates_data.ensure_default_templates(conn, actor=w.a) == 8  # B's don't count
+    listed = templates_data.list_templates(conn, actor=w.a, kind="reminder")
+    assert {row["id"] for row in listed}.isdisjoint(_b_template_ids(conn, w))
+
+
+@template_probe(templates_data.save_template, templates_data.set_template_active)
+def b_templates_cannot_be_changed(conn: Connection, w: World) -> None:
+    for template_id in _b_template_ids(conn, w):
+        with pytest.raises(NotFound):
+            templates_data.save_template(conn, actor=w.a, template_id=template_id, **B_TEMPLATE)
+        with pytest.raises(NotFound):
+            templates_data.set_template_active(
+                conn, actor=w.a, template_id=template_id, is_active=False
+            )
+    own = templates_data.save_template(conn, actor=w.a, template_id=None, **B_TEMPLATE)
+    assert own not in _b_template_ids(conn, w)  # B's variant "B" does not clash in A
+
+
+@pytest.mark.parametrize("name", sorted(TEMPLATE_PROBES))
+def test_a_cannot_reach_b_templates(engine: Engine, world: World, name: str) -> None:
+    with write_tx(engine) as conn:
+        assert templates_data.ensure_default_templates(conn, actor=world.b) == 8
+        templates_data.save_template(conn, actor=world.b, template_id=None, **B_TEMPLATE)
+        assert len(_b_template_ids(conn, world)) == 9
+    test_a_cannot_reach_b(engine, world, name)
+
+
+# --- the outbox (issue 7) ----------------------------------------------------------------
+# Appended: B gets one queued and one failed message first; every probe runs in
+# `test_a_cannot_reach_b_outbox`.
+
+from data import outbox as outbox_data  # noqa: E402
+from data.schema import notifications as outbox_table  # noqa: E402
+
+PROBED_MODULES = (*PROBED_MODULES, outbox_data)
+TENANT_TABLES = (*TENANT_TABLES, outbox_table)
+OUTBOX_PROBES: list[str] = []
+OUTBOX_AT = datetime(2026, 7, 21, 9, tzinfo=UTC)
+
+
+def outbox_probe(*targets: Callable[..., Any]) -> Callable[[Probe], Probe]:
+    def register(fn: Probe) -> Probe:
+        OUTBOX_PROBES.append(fn.__name__)
+        return probe(*targets)(fn)
+
+    return register
+
+
+def _message(business_id: int, key: str, customer_id: int) -> dict[str, Any]:
+    return {"channel": "sms", "recipient": "+4915112345678", "subject": None, "body": "Hi",
+            "template_kind": "reminder", "idempotency_key": f"b{business_id}:{key}",
+            "scheduled_at": OUTBOX_AT, "customer_id": customer_id}  # fmt: skip
+
+
+def _b_messages(conn: Connection, w: World) -> dict[str, Any]:
+    query = sa.select(outbox_table.c.id, outbox_table.c.status).where(
+        outbox_table.c.business_id == w.b.business_id
+    )
+    return {row.id: row.status for row in conn.execute(query)}
+
+
+@outbox_probe(outbox_data.enqueue_messages, outbox_data.load_outbox, outbox_data.count_by_status)
+def outbox_rows_stay_in_a(conn: Connection, w: World) -> None:
+    with pytest.raises(ValueError):  # B's key prefix
+        outbox_data.enqueue_messages(
+            conn, actor=w.a, messages=[_message(w.b.business_id, "x", w.a_customer)]
+        )
+    with pytest.raises(ValueError):  # B's customer
+        outbox_data.enqueue_messages(
+            conn, actor=w.a, messages=[_message(w.a.business_id, "x", w.b_customer)]
+        )
+    mine = outbox_data.enqueue_messages(
+        conn, actor=w.a, messages=[_message(w.a.business_id, "queued", w.a_customer)]
+    )
+    assert mine.inserted == 1  # B's "b{B}:queued" key is no clash for A's "b{A}:queued"
+    listed = outbox_data.load_outbox(conn, actor=w.a)
+    assert [row["id"] for row in listed if row["id"] in _b_messages(conn, w)] == []
+    assert outbox_data.count_by_status(conn, actor=w.a)["failed"] == 0
+
+
+@outbox_probe(outbox_data.requeue_failed)
+def b_failures_cannot_be_retried_by_a(conn: Connection, w: World) -> None:
+    before = _b_messages(conn, w)
+    assert outbox_data.requeue_failed(conn, actor=w.a, message_ids=list(before), now=OUTBOX_AT) == 0
+    assert _b_messages(conn, w) == before
+
+
+@pytest.mark.parametrize("name", sorted(OUTBOX_PROBES))
+def test_a_cannot_reach_b_outbox(engine: Engine, world: World, name: str) -> None:
+    with write_tx(engine) as conn:
+        b = world.b.business_id
+        outbox_data.enqueue_messages(conn, actor=world.b, messages=[
+            _message(b, "queued", world.b_customer), _message(b, "failed", world.b_customer)
+        ])  # fmt: skip
+        failed = max(_b_messages(conn, world))
+        outbox_data.record_failed(conn, message_id=failed, error="boom", reason="test")
+        assert sorted(_b_messages(conn, world).values()) == ["failed", "queued"]
+    test_a_cannot_reach_b(engine, world, name)
