@@ -27,6 +27,11 @@ metadata = sa.MetaData(
 ROLES = ("owner", "staff", "analyst")
 APPOINTMENT_STATUSES = ("booked", "confirmed", "completed", "cancelled", "no_show")
 CHANNELS = ("sms", "email")
+DEFAULT_REMINDER_RULES = (
+    '[{"channel": "sms", "offset_minutes": 1440, "active": true}, '
+    '{"channel": "email", "offset_minutes": 1440, "active": true}, '
+    '{"channel": "sms", "offset_minutes": 120, "active": false}]'
+)
 NOTIFICATION_STATUSES = ("queued", "sending", "sent", "delivered", "failed", "skipped", "withdrawn")
 
 
@@ -74,6 +79,8 @@ businesses = sa.Table(
     sa.Column("min_notice_minutes", sa.Integer, nullable=False, server_default="60"),
     sa.Column("max_days_ahead", sa.Integer, nullable=False, server_default="90"),
     sa.Column("slot_step_minutes", sa.Integer, nullable=False, server_default="15"),
+    # Automatic reminders (migration 0004): [{"channel", "offset_minutes", "active"}]
+    sa.Column("reminder_rules", Json, nullable=False, server_default=DEFAULT_REMINDER_RULES),
 )
 
 accounts = sa.Table(
