@@ -11,7 +11,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from types import ModuleType
 from typing import Any
 
@@ -784,3 +784,37 @@ def test_a_cannot_reach_b_outbox(engine: Engine, world: World, name: str) -> Non
         outbox_data.record_failed(conn, message_id=failed, error="boom", reason="test")
         assert sorted(_b_messages(conn, world).values()) == ["failed", "queued"]
     test_a_cannot_reach_b(engine, world, name)
+
+
+# --- reminder inputs (issue 7) -------------------------------------------------------------
+
+from data import reminders as reminders_data  # noqa: E402
+
+PROBED_MODULES = (*PROBED_MODULES, reminders_data)
+
+
+@probe(reminders_data.load_reminder_inputs, reminders_data.load_queued_reminders,
+              reminders_data.load_appointment_states)  # fmt: skip
+def reminder_inputs_are_a_s(conn: Connection, w: World) -> None:
+    b_of = appointments.c.business_id == w.b.business_id
+    b_visit = conn.execute(sa.select(sa.func.max(appointments.c.id)).where(b_of)).scalar_one()
+    a_visit = _book_visit(conn, w.a.business_id, w.a_staff, w.a_service, w.a_customer)
+    inputs = reminders_data.load_reminder_inputs(
+        conn, actor=w.a, start=VISIT_AT - timedelta(days=1), end=VISIT_AT + timedelta(days=1)
+    )
+    found = [row["id"] for row in inputs.appointments]
+    assert a_visit in found and b_visit not in found
+    assert w.a_customer in inputs.customers and w.b_customer not in inputs.customers
+    assert not any(key.startswith(f"b{w.b.business_id}:") for key in inputs.already)
+    queued = reminders_data.load_queued_reminders(conn, actor=w.a)
+    assert all(row["idempotency_key"].startswith(f"b{w.a.business_id}:") for row in queued)
+    states = reminders_data.load_appointment_states(
+        conn, actor=w.a, appointment_ids=[a_visit, b_visit]
+    )
+    assert [row["id"] for row in states] == [a_visit]
+
+
+def test_a_cannot_reach_b_reminder_inputs(engine: Engine, world: World) -> None:
+    with write_tx(engine) as conn:  # B's visit at the same time as A's
+        _book_visit(conn, world.b.business_id, world.b_staff, world.b_service, world.b_customer)
+    test_a_cannot_reach_b(engine, world, "reminder_inputs_are_a_s")
