@@ -32,7 +32,12 @@ def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         "SUPABASE_ANON_KEY",
         "TWILIO_ACCOUNT_SID",
         "TWILIO_AUTH_TOKEN",
+        "TWILIO_FROM_NUMBER",
+        "TWILIO_MESSAGING_SERVICE_SID",
         "SMTP_HOST",
+        "SMTP_FROM",
+        "SMTP_USERNAME",
+        "SMTP_PASSWORD",
     ):
         monkeypatch.delenv(name, raising=False)
 
