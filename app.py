@@ -32,6 +32,7 @@ SECTIONS: dict[str, list[tuple[str, str, str, Permission | None]]] = {
         ("app_pages/calendar.py", "Calendar", ":material/calendar_month:", P.MANAGE_BOOKINGS),
         ("app_pages/bookings.py", "Bookings", ":material/list_alt:", P.MANAGE_BOOKINGS),
         ("app_pages/customers.py", "Customers", ":material/contacts:", P.MANAGE_BOOKINGS),
+        ("app_pages/notification_panel.py", "Notifications", ":material/sms:", P.MANAGE_BOOKINGS),
     ],
     "Admin": [
         ("app_pages/admin_business.py", "Business settings", ":material/store:", P.MANAGE_BUSINESS),

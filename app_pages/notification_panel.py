@@ -1,0 +1,207 @@
+"""Notifications (owner, staff): send a reminder to hand-picked upcoming appointments
+with a live preview and a "before sending" count, watch the outbox, retry failures and
+run the automatic reminder rules. Planning and rendering live in notifications/, reads
+and sends in ui/notifications_data.py."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+import streamlit as st
+
+from auth.roles import Permission
+from data.catalog import list_services, list_staff
+from data.db import read_conn
+from data.reminders import ReminderInputs
+from data.schema import NOTIFICATION_STATUSES
+from data.types import utcnow
+from notifications.dispatcher import DispatchReport
+from notifications.manual import build_manual_rows, build_send_id, plan_manual_messages
+from notifications.planning import UPCOMING_STATUSES, BusinessContext, Skipped
+from notifications.senders import CHANNEL_LABELS
+from notifications.sms import count_segments
+from notifications.templates import TemplateProblem, build_variables, render_template
+from scheduling.timezones import local_day_bounds, local_today
+from ui import notifications_data as nd
+from ui.session import after_write, current_business, get_engine, require_permission, show_flash
+
+
+def render_paths() -> None:
+    """Where each channel's messages go: a real provider, the console or held."""
+    for channel, path in SENDERS.paths.items():
+        (st.info if channel in SENDERS.offline_channels else st.success)(path)
+
+
+def render_audience() -> ReminderInputs | None:
+    st.subheader("Audience")
+    with read_conn(ENGINE) as conn:
+        staff_names = [s["display_name"] for s in list_staff(conn, actor=ACTOR)]
+        service_names = [s["name"] for s in list_services(conn, actor=ACTOR)]
+    tomorrow = local_today(TZ) + timedelta(days=1)
+    top = st.columns([2, 2, 2, 2])
+    period = top[0].date_input("Appointments on", value=(tomorrow, tomorrow), key="nt_dates")
+    staff = top[1].multiselect("Staff", staff_names, key="nt_staff")
+    services = top[2].multiselect("Services", service_names, key="nt_services")
+    statuses = top[3].multiselect("Status", UPCOMING_STATUSES, default=list(UPCOMING_STATUSES),
+                                  key="nt_status")  # fmt: skip
+    if not isinstance(period, tuple) or len(period) != 2:
+        st.info("Pick a first and a last day.")
+        return None
+    start, end = local_day_bounds(period[0], TZ)[0], local_day_bounds(period[1], TZ)[1]
+    inputs = nd.load_audience(ACTOR, ENGINE, start=start, end=end, statuses=statuses,
+                              staff=staff, services=services)  # fmt: skip
+    st.caption(f"{len(inputs.appointments)} appointments match ({TZ}).")
+    return inputs
+
+
+def render_message(inputs: ReminderInputs) -> tuple[str, dict[str, Any] | None]:
+    """Channel and template picked; shows the preview. (channel, template or None)."""
+    st.subheader("Message")
+    channel = st.radio("Channel", list(CHANNEL_LABELS), format_func=CHANNEL_LABELS.get,
+                       horizontal=True, key="nt_channel")  # fmt: skip
+    templates = [t for t in nd.load_reminder_templates(ACTOR, ENGINE) if t["channel"] == channel]
+    if not templates:
+        st.warning(f"No active reminder template for {CHANNEL_LABELS[channel]}.")
+        return channel, None
+    by_variant = {t["variant"]: t for t in templates}
+    variant = st.selectbox("Variant", list(by_variant), key=f"nt_variant_{channel}",
+                           format_func=lambda v: f"{v} – {by_variant[v]['name']}")  # fmt: skip
+    template = by_variant[variant or next(iter(by_variant))]
+    render_preview(inputs, template, channel)
+    return channel, template
+
+
+def render_preview(inputs: ReminderInputs, template: dict[str, Any], channel: str) -> None:
+    if not inputs.appointments:
+        st.caption("No appointment to preview.")
+        return
+    first = inputs.appointments[0]
+    customer = inputs.customers.get(first["customer_id"], {})
+    variables = build_variables({**first, "first_name": customer.get("first_name")}, BUSINESS)
+    subject = template["subject"] if channel == "email" else None
+    try:
+        rendered = render_template(template["body"], variables, subject=subject)
+    except TemplateProblem as exc:
+        st.error(f"This template cannot be rendered: {exc}")
+        return
+    st.markdown("**Preview** (the first appointment)")
+    if rendered.subject is not None:
+        st.text(f"Subject: {rendered.subject}")
+    st.text(rendered.body)
+    if channel == "sms":
+        count = count_segments(rendered.body)
+        st.caption(f"{count.characters} characters, {count.encoding}: {count.segments} "
+                   f"SMS segment(s) of up to {count.per_segment} characters.")  # fmt: skip
+
+
+def build_send(
+    inputs: ReminderInputs, channel: str, template: dict[str, Any]
+) -> tuple[list[dict[str, Any]], list[Skipped]]:
+    """The outbox rows this send would enqueue, and the skipped messages with reasons."""
+    ids = [row["id"] for row in inputs.appointments]
+    send_id = build_send_id(template_id=template["id"], variant=template["variant"],
+                            appointment_ids=ids, local_date=local_today(TZ))  # fmt: skip
+    plan = plan_manual_messages(
+        inputs.appointments, inputs.customers, business=CONTEXT, channel=channel,
+        send_id=send_id, now=utcnow(), already=inputs.already, quiet=QUIET,
+    )  # fmt: skip
+    by_id = {row["id"]: row for row in inputs.appointments}
+    rows, failed = build_manual_rows(plan, by_id, inputs.customers, business=BUSINESS,
+                                     template=template)  # fmt: skip
+    return rows, [*plan.skipped, *failed]
+
+
+def render_before_sending(rows: list[dict[str, Any]], skipped: list[Skipped]) -> None:
+    st.subheader("Before sending")
+    st.markdown(f"**{len(rows)} will be sent, {len(skipped)} skipped.**")
+    if QUIET is not None and QUIET.contains(utcnow().astimezone(ZoneInfo(TZ)).time()):
+        st.warning(f"It is quiet hours ({QUIET.start:%H:%M}–{QUIET.end:%H:%M} {TZ}): "
+                   "nothing is sent by hand until they end.")  # fmt: skip
+    if skipped:
+        reasons = Counter(skip.reason for skip in skipped).most_common()
+        st.dataframe(pd.DataFrame(reasons, columns=["Reason", "Skipped"]), hide_index=True)
+
+
+def describe(report: DispatchReport) -> str:
+    return (f"{report.sent} sent, {report.retried} to retry later, {report.failed} failed, "
+            f"{report.skipped} skipped")  # fmt: skip
+
+
+def progress_bar() -> nd.Progress:
+    bar = st.progress(0.0, text="Sending…")
+
+    def update(done: int, total: int) -> None:
+        bar.progress(done / max(total, 1), text=f"Sent {done} of {total}")
+
+    return update
+
+
+def render_send(rows: list[dict[str, Any]]) -> None:
+    if not st.button("Send", key="nt_send", type="primary", disabled=not rows):
+        return
+    summary = nd.send_rows(ACTOR, ENGINE, rows=rows, senders=SENDERS, progress=progress_bar())
+    held = f", {summary.held} held in the outbox" if summary.held else ""
+    after_write(f"{summary.enqueued} messages queued ({summary.duplicates} were already in the "
+                f"outbox){held}. Dispatch: {describe(summary.report)}.")  # fmt: skip
+    st.rerun()
+
+
+def render_outbox() -> None:
+    st.subheader("Outbox")
+    status = st.selectbox("Status", ["all", *NOTIFICATION_STATUSES], key="nt_outbox_status")
+    counts, table = nd.load_outbox_table(
+        ACTOR, ENGINE, status=None if status == "all" else status, tz=TZ
+    )
+    for column, (name, count) in zip(st.columns(len(counts)), counts.items(), strict=True):
+        column.metric(name.capitalize(), f"{count:,}")
+    if table.empty:
+        st.caption("No messages.")
+        return
+    st.dataframe(table, hide_index=True)
+    failed = table.loc[table["Status"] == "failed", "Id"].astype(int).tolist()
+    if st.button(f"Retry failed ({len(failed)})", key="nt_retry", disabled=not failed):
+        requeued, report = nd.retry_failed(ACTOR, ENGINE, message_ids=failed, senders=SENDERS,
+                                           progress=progress_bar())  # fmt: skip
+        after_write(f"{requeued} failed messages queued again. Dispatch: {describe(report)}.")
+        st.rerun()
+
+
+def render_automatic() -> None:
+    st.subheader("Automatic reminders")
+    try:
+        labels = nd.load_rule_labels(BUSINESS)
+    except ValueError as exc:
+        st.error(f"The reminder rules cannot be read: {exc}")
+        return
+    st.markdown("\n".join(f"- {label}" for label in labels) or "No reminder rules.")
+    quiet = f"{QUIET.start:%H:%M}–{QUIET.end:%H:%M}" if QUIET else "none (unreadable setting)"
+    st.caption(f"Quiet hours: {quiet} ({TZ}). The rules run from `cli.py remind run` too.")
+    if st.button("Run automatic reminders now", key="nt_auto"):
+        schedule, report = nd.run_automatic(ACTOR, ENGINE, senders=SENDERS,
+                                            progress=progress_bar())  # fmt: skip
+        skipped = ", ".join(f"{n} {why}" for why, n in schedule.skipped_by_reason.items())
+        after_write(f"Reminders: {schedule.enqueued} queued, {schedule.withdrawn} withdrawn, "
+                    f"skipped: {skipped or 'none'}. Dispatch: {describe(report)}.")  # fmt: skip
+        st.rerun()
+
+
+ACTOR = require_permission(Permission.MANAGE_BOOKINGS)
+ENGINE, BUSINESS = get_engine(), current_business(ACTOR)
+TZ = BUSINESS["timezone"]
+CONTEXT = BusinessContext(ACTOR.business_id, TZ, BUSINESS["country"])
+SENDERS, QUIET = nd.load_senders(BUSINESS), nd.load_quiet_hours()
+st.title("Notifications")
+show_flash()
+render_paths()
+audience = render_audience()
+if audience is not None:
+    channel, template = render_message(audience)
+    rows, skipped = build_send(audience, channel, template) if template else ([], [])
+    render_before_sending(rows, skipped)
+    render_send(rows)
+render_outbox()
+render_automatic()
