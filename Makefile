@@ -49,6 +49,8 @@ bench: $(VENV)/.dev
 	$(PY) bench/overview_bench.py
 	$(PY) bench/forecast_bench.py
 	$(PY) bench/peak_times_page_bench.py
+	$(PY) bench/retention_bench.py
+	$(PY) bench/notifications_bench.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache

@@ -295,3 +295,75 @@ def count_by_status(conn: Connection, *, actor: Actor) -> dict[str, int]:
     counts = dict.fromkeys(NOTIFICATION_STATUSES, 0)
     counts.update({status: int(n) for status, n in conn.execute(query).all()})
     return counts
+
+
+# --- dispatcher recheck and delivery status (issue 7) ----------------------------------------
+
+DELIVERY_STATUSES = ("delivered", "failed")
+UNDELIVERED_REASON = "not delivered (provider report)"
+
+
+def load_claimed_appointments(
+    conn: Connection, *, message_ids: Sequence[int]
+) -> dict[int, dict[str, Any]]:
+    """The dispatcher's recheck (a system worker: no actor). For each of these messages:
+    {"template_kind", "idempotency_key", "appointment_id", "appointment_status",
+    "starts_at"}, the last two as the appointment is NOW (None when the message has no
+    appointment, or it is gone or another business's). One query per 5,000 ids."""
+    A = appointments.c
+    same = sa.and_(A.id == N.c.appointment_id, A.business_id == N.c.business_id)
+    found: dict[int, dict[str, Any]] = {}
+    wanted = sorted(set(message_ids))
+    for start in range(0, len(wanted), CHUNK):
+        query = (
+            sa.select(
+                N.c.id,
+                N.c.template_kind,
+                N.c.idempotency_key,
+                N.c.appointment_id,
+                A.status.label("appointment_status"),
+                A.starts_at,
+            )  # fmt: skip
+            .select_from(N.outerjoin(appointments, same))
+            .where(N.c.id.in_(wanted[start : start + CHUNK]))
+        )
+        found.update({row["id"]: dict(row) for row in conn.execute(query).mappings()})
+    return found
+
+
+def record_delivery(
+    conn: Connection, *, message_id: int, status: str, error: str | None, at: datetime
+) -> bool:
+    """sent -> delivered (delivered_at = `at`) or sent -> failed (the provider gave up
+    after accepting it; `error` kept). False when the row is not "sent" (already
+    recorded, or never sent). Raises ValueError for another `status`."""
+    if status not in DELIVERY_STATUSES:
+        raise ValueError(f"status must be one of {', '.join(DELIVERY_STATUSES)}")
+    values: dict[str, Any] = {"status": status, "updated_at": utcnow()}
+    if status == "delivered":
+        values["delivered_at"] = at
+    else:
+        values |= {"status_reason": UNDELIVERED_REASON,
+                   "last_error": (error or "undelivered")[:MAX_ERROR]}  # fmt: skip
+    return _transition(conn, [message_id], values, allowed=("sent",)) == 1
+
+
+def load_recent_sent(
+    conn: Connection, *, actor: Actor, provider: str, since: datetime, limit: int = 200
+) -> list[dict[str, Any]]:
+    """This business's rows still "sent" (no delivery report yet) by `provider`, sent at
+    or after `since`, newest first, at most `limit`: dicts of id and provider_message_id."""
+    actor.require(Permission.MANAGE_BOOKINGS)
+    query = (
+        sa.select(N.c.id, N.c.provider_message_id)
+        .where(
+            N.c.business_id == actor.business_id,
+            N.c.status == "sent",
+            N.c.provider == provider,
+            N.c.sent_at >= since,
+            N.c.provider_message_id.is_not(None),
+        )  # fmt: skip
+        .order_by(N.c.sent_at.desc(), N.c.id.desc())
+        .limit(limit)
+    )
+    return [dict(row) for row in conn.execute(query).mappings()]

@@ -22,38 +22,62 @@ base * 2 ** (attempt - 1))], at least the provider's retry-after), and fails for
 after `max_attempts`; a PermanentSendError fails at once, and one with `opted_out` also
 turns the customer's consent for that channel off. A row with a blank recipient is
 skipped. Only channels that have a sender are claimed.
+
+Recheck before sending: the claim transaction also loads, in one query, the current
+status and start of the appointment of every claimed row that has one (or whose key has
+the automatic-reminder shape of notifications.planning). A message is then withdrawn
+instead of sent when its appointment is cancelled, no longer booked/confirmed, or gone
+(a "cancellation" message is exempt from the status checks: it is about a cancelled
+appointment); an automatic reminder whose appointment starts at or before `now` is
+skipped ("appointment already started"), checked again right before the send, after any
+rate-limit wait. A moved appointment's old reminder is withdrawn by the schedule
+(notifications.withdrawals); here it is only never sent after the start. A cancellation
+after the claim is not seen until the next batch.
+
+Pacing: one `RateLimiter` (thread-safe) per `dispatch_pending` call, or the one passed in
+as `limiter`; share one between worker threads to hold them all to one rate.
 """
 
 from __future__ import annotations
 
 import logging
 import random
+import re
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy.engine import Connection, Engine
 
 from data.outbox import (
     claim_due,
+    load_claimed_appointments,
     mark_opted_out,
     record_failed,
     record_retry,
     record_sent,
     record_skipped,
+    record_withdrawn,
 )
 from data.types import utcnow
+from notifications.planning import UPCOMING_STATUSES, as_utc
 from notifications.providers import (
     OutgoingMessage,
     PermanentSendError,
     Sender,
     TransientSendError,
 )
+from notifications.withdrawals import WITHDRAW_CANCELLED, WITHDRAW_MISSING, WITHDRAW_NOT_UPCOMING
 
 log = logging.getLogger("slotboard.notifications.dispatcher")
 Progress = Callable[[int, int], None]  # (done, total) within the claimed batch
+SKIP_STARTED = "appointment already started"
+EXEMPT_KINDS = frozenset({"cancellation"})  # sent about a cancelled appointment
+# notifications.planning's key: b{business}:a{appointment}:{kind}:{channel}:{nominal UTC}
+_REMINDER_KEY = re.compile(r"^b\d+:a(\d+):[^:]+:(?:sms|email):\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 
 
 @dataclass(frozen=True)
@@ -66,10 +90,11 @@ class DispatchReport:
     failed: int = 0
     skipped: int = 0
     stale: int = 0
+    withdrawn: int = 0
 
     @property
     def claimed(self) -> int:
-        return self.sent + self.retried + self.failed + self.skipped + self.stale
+        return sum(getattr(self, f.name) for f in fields(self))
 
     def __add__(self, other: DispatchReport) -> DispatchReport:
         return DispatchReport(
@@ -87,9 +112,18 @@ class _Policy:
     rng: random.Random
 
 
+class Recheck(NamedTuple):
+    """Why a claimed message must not be sent: `outcome` "withdrawn" or "skipped"."""
+
+    outcome: str
+    reason: str
+
+
 class RateLimiter:
     """At most `rate_per_second` sends: waits (through `sleep`) until 1 / rate seconds
-    have passed since the previous send. No limit when the rate is None or <= 0."""
+    have passed since the previous send. No limit when the rate is None or <= 0.
+    Thread-safe: threads sharing one limiter share the rate (each reserves the next
+    slot under a lock, then sleeps outside it)."""
 
     def __init__(
         self,
@@ -101,15 +135,38 @@ class RateLimiter:
         self.interval = 1.0 / rate_per_second if rate_per_second and rate_per_second > 0 else 0.0
         self._sleep, self._clock = sleep, clock
         self._next: float | None = None
+        self._lock = threading.Lock()
 
     def wait(self) -> None:
         if not self.interval:
             return
-        now = self._clock()
-        if self._next is not None and now < self._next:
-            self._sleep(self._next - now)
-            now = self._next
-        self._next = now + self.interval
+        with self._lock:
+            now = self._clock()
+            slot = now if self._next is None else max(now, self._next)
+            self._next = slot + self.interval
+        if slot > now:
+            self._sleep(slot - now)
+
+
+def compute_recheck(check: Mapping[str, Any] | None, *, now: datetime) -> Recheck | None:
+    """The dispatcher's verdict on one claimed message from `check` (a row of
+    data.outbox.load_claimed_appointments; None: no appointment involved): None to send,
+    else why not (module docstring). Pure."""
+    if check is None:
+        return None
+    reminder = _REMINDER_KEY.match(str(check.get("idempotency_key") or "")) is not None
+    status = check.get("appointment_status")
+    if status is None:
+        gone = check.get("appointment_id") is not None or reminder
+        return Recheck("withdrawn", WITHDRAW_MISSING) if gone else None
+    if check.get("template_kind") not in EXEMPT_KINDS:
+        if status == "cancelled":
+            return Recheck("withdrawn", WITHDRAW_CANCELLED)
+        if status not in UPCOMING_STATUSES:
+            return Recheck("withdrawn", WITHDRAW_NOT_UPCOMING)
+    if reminder and as_utc(check["starts_at"]) <= now:
+        return Recheck("skipped", SKIP_STARTED)
+    return None
 
 
 def compute_backoff(
@@ -136,28 +193,36 @@ def dispatch_once(
     progress: Progress | None = None,
     sleep: Callable[[float], Any] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
+    limiter: RateLimiter | None = None,
 ) -> DispatchReport:
     """Claim one batch of due messages (of the channels in `senders`, of one business
-    or all), send each, record each outcome; see the module docstring. Never raises for
-    a send error; database errors propagate (claimed rows are then reclaimed after the
-    lease). `progress(done, total)` is called after each message."""
+    or all), recheck their appointments, send each, record each outcome; see the module
+    docstring. Never raises for a send error; database errors propagate (claimed rows are
+    then reclaimed after the lease). `progress(done, total)` is called after each
+    message. `limiter` (when given) replaces `rate_per_second`, `sleep` and `clock`."""
     jitter = rng or random.Random()  # noqa: S311 - backoff jitter, not security
     policy = _Policy(lease, max_attempts, backoff_base, backoff_cap, now_fn, jitter)
-    limiter = RateLimiter(rate_per_second, sleep=sleep, clock=clock)
-    counts = dict.fromkeys(("sent", "retried", "failed", "skipped", "stale"), 0)
+    pace = limiter or RateLimiter(rate_per_second, sleep=sleep, clock=clock)
+    counts = dict.fromkeys((f.name for f in fields(DispatchReport)), 0)
     with engine.connect() as conn:  # one connection; idle (no transaction) during sends
         with conn.begin():
             rows = claim_due(conn, now=now_fn(), limit=batch_size, lease=lease,
                              business_id=business_id, channels=list(senders))  # fmt: skip
+            checks = load_claimed_appointments(conn, message_ids=_to_recheck(rows))
         for done, row in enumerate(rows, start=1):
-            counts[_deliver(conn, row, senders[row["channel"]], policy, limiter)] += 1
+            sender, check = senders[row["channel"]], checks.get(row["id"])
+            counts[_deliver(conn, row, check, sender, policy, pace)] += 1
             if progress is not None:
                 progress(done, len(rows))
     return DispatchReport(**counts)
 
 
 def dispatch_pending(engine: Engine, *, max_batches: int = 1_000, **options: Any) -> DispatchReport:
-    """`dispatch_once` until a claim finds nothing due (or `max_batches`); the sum."""
+    """`dispatch_once` until a claim finds nothing due (or `max_batches`); the sum. One
+    rate limiter paces every batch (built from the options unless `limiter` is given)."""
+    if options.get("limiter") is None:
+        pacing = {name: options.pop(name) for name in ("sleep", "clock") if name in options}
+        options["limiter"] = RateLimiter(options.pop("rate_per_second", 10.0), **pacing)
     total = DispatchReport()
     for _ in range(max_batches):
         report = dispatch_once(engine, **options)
@@ -167,16 +232,33 @@ def dispatch_pending(engine: Engine, *, max_batches: int = 1_000, **options: Any
     return total
 
 
+def _to_recheck(rows: list[dict[str, Any]]) -> list[int]:
+    """Claimed rows whose appointment must be rechecked."""
+    return [row["id"] for row in rows if row["appointment_id"] is not None
+            or _REMINDER_KEY.match(row["idempotency_key"] or "")]  # fmt: skip
+
+
 def _deliver(
-    conn: Connection, row: dict[str, Any], sender: Sender, policy: _Policy, limiter: RateLimiter
+    conn: Connection,
+    row: dict[str, Any],
+    check: Mapping[str, Any] | None,
+    sender: Sender,
+    policy: _Policy,
+    limiter: RateLimiter,
 ) -> str:
     """Send one claimed row and record the outcome; returns the report field to count."""
-    if not (row["recipient"] or "").strip():
-        return _record(conn, "skipped", record_skipped, message_ids=[row["id"]],
-                       reason="no recipient")  # fmt: skip
     if row["provider_message_id"]:  # accepted by the provider before: never send again
         return _sent(conn, row, sender.name, row["provider_message_id"], policy)
-    limiter.wait()
+    verdict = compute_recheck(check, now=policy.now_fn())
+    if verdict is None and not (row["recipient"] or "").strip():
+        verdict = Recheck("skipped", "no recipient")
+    if verdict is None:
+        limiter.wait()
+        verdict = compute_recheck(check, now=policy.now_fn())  # the wait may pass the start
+    if verdict is not None:
+        write = record_withdrawn if verdict.outcome == "withdrawn" else record_skipped
+        return _record(conn, verdict.outcome, write, message_ids=[row["id"]],
+                       reason=verdict.reason)  # fmt: skip
     try:
         result = sender.send(_message(row))
     except PermanentSendError as exc:

@@ -16,7 +16,9 @@ from data.outbox import (
     count_by_status,
     enqueue_messages,
     load_outbox,
+    load_recent_sent,
     mark_opted_out,
+    record_delivery,
     record_failed,
     record_retry,
     record_sent,
@@ -231,3 +233,54 @@ def test_load_outbox_and_counts_are_scoped(engine: Engine, business: int) -> Non
     assert len(sending) == 2
     assert counts == {"queued": 3, "sending": 2, "sent": 0, "delivered": 0, "failed": 0,
                       "skipped": 0, "withdrawn": 0}  # fmt: skip
+
+
+def test_record_delivery_only_from_sent(engine: Engine, business: int) -> None:
+    enqueue(engine, business, [message(business, i) for i in range(3)])
+    first, second, third = claim(engine)
+    at = NOW + timedelta(minutes=3)
+    with write_tx(engine) as conn:
+        for row in (first, second):
+            assert record_sent(conn, message_id=row["id"], provider="twilio",
+                               provider_message_id=f"SM{row['id']}", now=NOW)  # fmt: skip
+        assert record_delivery(conn, message_id=first["id"], status="delivered", error=None, at=at)
+        assert not record_delivery(conn, message_id=first["id"], status="failed", error="x", at=at)
+        assert record_delivery(conn, message_id=second["id"], status="failed", error="30005",
+                               at=at)  # fmt: skip
+        assert not record_delivery(conn, message_id=third["id"], status="delivered", error=None,
+                                   at=at)  # still sending  # fmt: skip
+        with pytest.raises(ValueError, match="delivered"):
+            record_delivery(conn, message_id=third["id"], status="sent", error=None, at=at)
+    stored = rows(engine)
+    assert [stored[r["id"]]["status"] for r in (first, second, third)] == [
+        "delivered", "failed", "sending"]  # fmt: skip
+    assert (stored[first["id"]]["delivered_at"], stored[second["id"]]["last_error"]) == (
+        at,
+        "30005",
+    )
+
+
+def test_load_recent_sent_is_scoped_and_filtered(engine: Engine, business: int) -> None:
+    with write_tx(engine) as conn:
+        other = make_business(conn)
+    enqueue(engine, business, [message(business, i) for i in range(4)])
+    enqueue(engine, other, [message(other, 9)])
+    claimed = claim(engine)
+    sends = [("twilio", NOW), ("twilio", NOW - timedelta(days=2)), ("console", NOW),
+             ("twilio", NOW + timedelta(minutes=1)), ("twilio", NOW)]  # fmt: skip
+    with write_tx(engine) as conn:
+        for row, (provider, at) in zip(claimed, sends, strict=True):
+            record_sent(conn, message_id=row["id"], provider=provider,
+                        provider_message_id=f"SM{row['id']}", now=at)  # fmt: skip
+    owner = Actor.operator(business_id=business)
+    with read_conn(engine) as conn:
+        recent = load_recent_sent(conn, actor=owner, provider="twilio",
+                                  since=NOW - timedelta(days=1))  # fmt: skip
+        one = load_recent_sent(conn, actor=owner, provider="twilio", since=NOW, limit=1)
+        with pytest.raises(PermissionDenied):
+            load_recent_sent(conn, actor=Actor(None, business, Role.ANALYST, "test"),
+                             provider="twilio", since=NOW)  # fmt: skip
+    mine = [row["id"] for row in claimed if row["business_id"] == business]
+    assert recent == [{"id": mine[3], "provider_message_id": f"SM{mine[3]}"},
+                      {"id": mine[0], "provider_message_id": f"SM{mine[0]}"}]  # fmt: skip
+    assert [row["id"] for row in one] == [mine[3]]

@@ -773,6 +773,13 @@ def b_failures_cannot_be_retried_by_a(conn: Connection, w: World) -> None:
     assert _b_messages(conn, w) == before
 
 
+@outbox_probe(outbox_data.load_recent_sent)
+def b_sent_messages_are_not_a_s(conn: Connection, w: World) -> None:
+    since = OUTBOX_AT - timedelta(days=1)
+    mine = outbox_data.load_recent_sent(conn, actor=w.a, provider="twilio", since=since)
+    assert {row["id"] for row in mine}.isdisjoint(_b_messages(conn, w))
+
+
 @pytest.mark.parametrize("name", sorted(OUTBOX_PROBES))
 def test_a_cannot_reach_b_outbox(engine: Engine, world: World, name: str) -> None:
     with write_tx(engine) as conn:
@@ -780,9 +787,20 @@ def test_a_cannot_reach_b_outbox(engine: Engine, world: World, name: str) -> Non
         outbox_data.enqueue_messages(conn, actor=world.b, messages=[
             _message(b, "queued", world.b_customer), _message(b, "failed", world.b_customer)
         ])  # fmt: skip
-        failed = max(_b_messages(conn, world))
+        outbox_data.enqueue_messages(
+            conn, actor=world.b, messages=[_message(b, "sent", world.b_customer)]
+        )
+        first, failed, sent = sorted(_b_messages(conn, world))
         outbox_data.record_failed(conn, message_id=failed, error="boom", reason="test")
-        assert sorted(_b_messages(conn, world).values()) == ["failed", "queued"]
+        claimed = outbox_data.claim_due(
+            conn, now=OUTBOX_AT, limit=10, lease=timedelta(minutes=5), business_id=b
+        )
+        assert {row["id"] for row in claimed} == {first, sent}
+        outbox_data.record_retry(conn, message_id=first, error="later", next_attempt_at=OUTBOX_AT)
+        outbox_data.record_sent(
+            conn, message_id=sent, provider="twilio", provider_message_id="SMb", now=OUTBOX_AT
+        )
+        assert sorted(_b_messages(conn, world).values()) == ["failed", "queued", "sent"]
     test_a_cannot_reach_b(engine, world, name)
 
 

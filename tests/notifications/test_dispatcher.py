@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 
 from data.db import write_tx
 from data.outbox import claim_due
-from data.schema import customers, notifications
+from data.schema import appointments, customers, notifications
 from notifications.console import ConsoleSender
 from notifications.dispatcher import (
     DispatchReport,
@@ -35,7 +35,9 @@ from notifications.providers import (
     TransientSendError,
 )
 from tests.data.test_outbox import LEASE, NOW, claim, enqueue, message, rows, statuses
-from tests.factories import make_customer
+from tests.factories import make_customer, make_service, make_staff
+
+DAY, HOUR = timedelta(days=1), timedelta(hours=1)
 
 
 class FakeSender:
@@ -270,3 +272,117 @@ def test_console_sender_dispatches_offline(engine: Engine, business: int) -> Non
     sender = ConsoleSender()
     assert dispatch(engine, sender) == DispatchReport(sent=2) and sender.sent == 2
     assert {rows(engine)[i]["provider"] for i in ids} == {"console"}
+
+
+# --- recheck before sending ------------------------------------------------------------------
+
+
+def book(engine: Engine, business: int, starts_in: timedelta, status: str = "booked") -> int:
+    """An appointment starting `starts_in` after NOW, with `status`."""
+    start = NOW + starts_in
+    with write_tx(engine) as conn:
+        staff, service = make_staff(conn, business), make_service(conn, business)
+        return int(conn.execute(appointments.insert().values(
+            business_id=business, staff_id=staff, service_id=service, starts_at=start,
+            ends_at=start + timedelta(minutes=45), status=status, price_cents=4500,
+            created_at=NOW - timedelta(days=7), updated_at=NOW,
+        )).inserted_primary_key[0])  # fmt: skip
+
+
+def reminder(business: int, appointment: int | None, i: int, **overrides: Any) -> dict[str, Any]:
+    """A message with planning's automatic-reminder key for `appointment`."""
+    key = f"b{business}:a{appointment or 999}:reminder:sms:2025-03-09T{i % 24:02d}:00:00Z"
+    return message(business, i, appointment_id=appointment, idempotency_key=key) | overrides
+
+
+def test_cancelled_or_finished_appointments_are_withdrawn(engine: Engine, business: int) -> None:
+    booked, cancelled = book(engine, business, DAY), book(engine, business, DAY, "cancelled")
+    done, no_show = book(engine, business, DAY, "completed"), book(engine, business, DAY, "no_show")
+    enqueue(engine, business, [
+        reminder(business, booked, 1), reminder(business, cancelled, 2),
+        reminder(business, done, 3), reminder(business, no_show, 4),
+        message(business, 5, appointment_id=cancelled, template_kind="confirmation"),
+        message(business, 6, appointment_id=cancelled, template_kind="cancellation"),
+    ])  # fmt: skip
+    sender = FakeSender()
+    assert dispatch(engine, sender) == DispatchReport(sent=2, withdrawn=4)
+    stored = list(rows(engine).values())  # in enqueue order
+    assert [(row["status"], row["status_reason"]) for row in stored] == [
+        ("sent", None), ("withdrawn", "appointment cancelled"),
+        ("withdrawn", "appointment no longer upcoming"),
+        ("withdrawn", "appointment no longer upcoming"),
+        ("withdrawn", "appointment cancelled"),  # a confirmation of a cancelled booking
+        ("sent", None),  # the cancellation message about it still goes out
+    ]  # fmt: skip
+    assert sender.calls == [stored[0]["id"], stored[5]["id"]]
+
+
+def test_a_reminder_is_never_sent_at_or_after_the_start(engine: Engine, business: int) -> None:
+    started, upcoming = book(engine, business, timedelta(0)), book(engine, business, HOUR)
+    enqueue(engine, business, [
+        reminder(business, started, 1), reminder(business, upcoming, 2),
+        message(business, 3, appointment_id=started, template_kind="confirmation"),
+    ])  # fmt: skip
+    sender = FakeSender()
+    assert dispatch(engine, sender) == DispatchReport(sent=2, skipped=1)
+    stored = [rows(engine)[i] for i in sorted(rows(engine))]
+    assert [(r["status"], r["status_reason"]) for r in stored] == [
+        ("skipped", "appointment already started"), ("sent", None), ("sent", None)]  # fmt: skip
+    assert stored[0]["id"] not in sender.calls
+
+
+def test_the_start_is_rechecked_after_the_rate_limit_wait(engine: Engine, business: int) -> None:
+    soon = book(engine, business, timedelta(milliseconds=500))
+    enqueue(engine, business, [reminder(business, soon, 1), reminder(business, soon, 2)])
+    clock = [0.0]
+
+    def sleep(seconds: float) -> None:
+        clock[0] += seconds
+
+    now = lambda: NOW + timedelta(seconds=clock[0])  # noqa: E731 - the sleeping clock
+    sender = FakeSender()
+    report = dispatch(engine, sender, now_fn=now, rate_per_second=1.0, sleep=sleep,
+                      clock=lambda: clock[0])  # fmt: skip
+    assert report == DispatchReport(sent=1, skipped=1) and clock == [1.0]
+    assert statuses(engine) == ["sent", "skipped"] and sender.calls == [min(rows(engine))]
+
+
+def test_a_reminder_of_a_deleted_appointment_is_withdrawn(engine: Engine, business: int) -> None:
+    gone = book(engine, business, DAY)
+    enqueue(engine, business, [reminder(business, gone, 1), message(business, 2)])
+    with write_tx(engine) as conn:  # the outbox keeps the row: appointment_id -> NULL
+        conn.execute(appointments.delete().where(appointments.c.id == gone))
+    sender = FakeSender()
+    assert dispatch(engine, sender) == DispatchReport(sent=1, withdrawn=1)
+    assert [(r["status"], r["status_reason"]) for r in rows(engine).values()] == [
+        ("withdrawn", "appointment not found"), ("sent", None)]  # fmt: skip
+
+
+def test_the_recheck_is_one_query_per_batch(engine: Engine, business: int) -> None:
+    ids = [book(engine, business, DAY) for _ in range(3)]
+    enqueue(engine, business, [reminder(business, a, i) for i, a in enumerate(ids)])
+    seen: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "appointments" in statement:
+            seen.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert dispatch(engine, FakeSender()) == DispatchReport(sent=3)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+    assert len(seen) == 1
+
+
+def test_a_shared_limiter_paces_worker_threads_together() -> None:
+    clock, sleeps, lock = [0.0], [], threading.Lock()
+
+    def sleep(seconds: float) -> None:
+        with lock:
+            sleeps.append(round(seconds, 6))
+
+    limiter = RateLimiter(10.0, sleep=sleep, clock=lambda: clock[0])
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(lambda _: limiter.wait(), range(8)))
+    assert sorted(sleeps) == [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]  # one slot each, none shared
