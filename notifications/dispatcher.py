@@ -28,8 +28,8 @@ status and start of the appointment of every claimed row that has one (or whose 
 the automatic-reminder shape of notifications.planning). A message is then withdrawn
 instead of sent when its appointment is cancelled, no longer booked/confirmed, or gone
 (a "cancellation" message is exempt from the status checks: it is about a cancelled
-appointment); an automatic reminder whose appointment starts at or before `now` is
-skipped ("appointment already started"), checked again right before the send, after any
+appointment); a reminder (automatic, or a manual one of kind "reminder") whose
+appointment starts at or before `now` is skipped ("appointment already started"), checked again right before the send, after any
 rate-limit wait. A moved appointment's old reminder is withdrawn by the schedule
 (notifications.withdrawals); here it is only never sent after the start. A cancellation
 after the claim is not seen until the next batch.
@@ -164,7 +164,8 @@ def compute_recheck(check: Mapping[str, Any] | None, *, now: datetime) -> Rechec
             return Recheck("withdrawn", WITHDRAW_CANCELLED)
         if status not in UPCOMING_STATUSES:
             return Recheck("withdrawn", WITHDRAW_NOT_UPCOMING)
-    if reminder and as_utc(check["starts_at"]) <= now:
+    about_to_start = reminder or check.get("template_kind") == "reminder"  # manual ones too
+    if about_to_start and as_utc(check["starts_at"]) <= now:
         return Recheck("skipped", SKIP_STARTED)
     return None
 

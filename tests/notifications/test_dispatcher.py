@@ -10,7 +10,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -22,9 +22,12 @@ from data.outbox import claim_due
 from data.schema import appointments, customers, notifications
 from notifications.console import ConsoleSender
 from notifications.dispatcher import (
+    SKIP_STARTED,
     DispatchReport,
     RateLimiter,
+    Recheck,
     compute_backoff,
+    compute_recheck,
     dispatch_once,
     dispatch_pending,
 )
@@ -386,3 +389,13 @@ def test_a_shared_limiter_paces_worker_threads_together() -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
         list(pool.map(lambda _: limiter.wait(), range(8)))
     assert sorted(sleeps) == [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]  # one slot each, none shared
+
+
+def test_a_manual_reminder_after_the_start_is_skipped_but_other_kinds_are_not() -> None:
+    now = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
+    check = {"idempotency_key": "b1:mabc123:a7:sms", "appointment_id": 7,
+             "appointment_status": "booked", "starts_at": now - timedelta(minutes=1),
+             "template_kind": "reminder"}  # fmt: skip
+    assert compute_recheck(check, now=now) == Recheck("skipped", SKIP_STARTED)
+    assert compute_recheck({**check, "starts_at": now + timedelta(hours=1)}, now=now) is None
+    assert compute_recheck({**check, "template_kind": "confirmation"}, now=now) is None
