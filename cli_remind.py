@@ -73,7 +73,9 @@ def _schedule(engine: Any, business_id: int) -> dict[str, Any]:
     except ValueError:
         raise _fail("QUIET_HOURS_START and QUIET_HOURS_END must look like 21:00") from None
     actor = Actor.operator(business_id=business_id, label="cli:remind")
-    report = schedule_reminders(engine, actor=actor, now=datetime.now(UTC), quiet=quiet)
+    report = schedule_reminders(
+        engine, actor=actor, now=datetime.now(UTC), quiet=quiet, models_dir=settings.models_dir
+    )
     return {"business_id": business_id, **asdict(report)}
 
 
@@ -100,7 +102,8 @@ def _echo(reports: list[dict[str, Any]], as_json: bool) -> None:
     for row in reports:
         skipped = ", ".join(f"{n} {why}" for why, n in row["skipped_by_reason"].items()) or "none"
         typer.echo(
-            f"business {row['business_id']}: {row['enqueued']} queued, {row['withdrawn']} "
+            f"business {row['business_id']}: {row['enqueued']} queued "
+            f"({row['extra_for_risk']} extra for high no-show risk), {row['withdrawn']} "
             f"withdrawn, skipped: {skipped}"
         )
         if "dispatch" in row:

@@ -29,10 +29,11 @@ the automatic-reminder shape of notifications.planning). A message is then withd
 instead of sent when its appointment is cancelled, no longer booked/confirmed, or gone
 (a "cancellation" message is exempt from the status checks: it is about a cancelled
 appointment); a reminder (automatic, or a manual one of kind "reminder") whose
-appointment starts at or before `now` is skipped ("appointment already started"), checked again right before the send, after any
-rate-limit wait. A moved appointment's old reminder is withdrawn by the schedule
-(notifications.withdrawals); here it is only never sent after the start. A cancellation
-after the claim is not seen until the next batch.
+appointment starts at or before `now` is skipped ("appointment already started"),
+checked again right before the send, after any rate-limit wait. A moved appointment's
+old reminder is withdrawn by the schedule (notifications.withdrawals); here it is only
+never sent after the start. A cancellation after the claim is not seen until the next
+batch.
 
 Pacing: one `RateLimiter` (thread-safe) per `dispatch_pending` call, or the one passed in
 as `limiter`; share one between worker threads to hold them all to one rate.

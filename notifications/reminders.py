@@ -6,6 +6,11 @@ appointment was cancelled or moved. The dispatcher sends what is due. No Streaml
 Every run is idempotent: a reminder's key depends only on the appointment's start and the
 rule (notifications.planning), and the outbox ignores a key it has seen, so running the
 schedule every few minutes never enqueues anything twice.
+
+High no-show risk: with a models folder, appointments whose no-show risk is in the high
+band (reports.noshow.score_noshow_risk: the stored model, else each customer's own rate)
+get one extra SMS 2 hours before (RISK_RULE, kind "reminder_risk"). The score is computed
+with the business's operator rights: staff may run the schedule without seeing scores.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -23,7 +29,13 @@ from data.db import read_conn, write_tx
 from data.outbox import enqueue_messages, record_withdrawn
 from data.reminders import load_appointment_states, load_queued_reminders, load_reminder_inputs
 from data.templates import ensure_default_templates, list_templates
-from notifications.planning import BusinessContext, PlannedMessage, QuietHours, plan_reminders
+from notifications.planning import (
+    BusinessContext,
+    PlannedMessage,
+    QuietHours,
+    ReminderRule,
+    plan_reminders,
+)
 from notifications.rules import active_rules, parse_rule_settings
 from notifications.templates import (
     TemplateProblem,
@@ -34,6 +46,9 @@ from notifications.templates import (
 from notifications.withdrawals import plan_withdrawals
 
 DEFAULT_HORIZON = timedelta(hours=48)  # reminders due within this are queued ahead
+RISK_RULE = ReminderRule(
+    channel="sms", offset=timedelta(hours=2), name="extra: high no-show risk", kind="reminder_risk"
+)
 SKIP_TEMPLATE = "template error"
 SKIP_NO_TEMPLATE = "no active template"
 
@@ -45,6 +60,7 @@ class ScheduleReport:
     duplicates: int
     withdrawn: int
     skipped_by_reason: dict[str, int] = field(default_factory=dict)
+    extra_for_risk: int = 0  # extra reminders planned for high no-show risk
 
 
 def parse_quiet_hours(start: str, end: str) -> QuietHours:
@@ -59,14 +75,16 @@ def schedule_reminders(
     now: datetime,
     quiet: QuietHours | None,
     horizon: timedelta = DEFAULT_HORIZON,
+    models_dir: Path | None = None,
 ) -> ScheduleReport:
-    """Withdraw stale reminders, then enqueue those the rules make due within `horizon`."""
+    """Withdraw stale reminders, then enqueue those the rules make due within `horizon`
+    (plus the extra one for high no-show risk when `models_dir` is given)."""
     actor.require(Permission.MANAGE_BOOKINGS)
     with write_tx(engine) as conn:
         business = load_business(conn, business_id=actor.business_id)
         rules = active_rules(parse_rule_settings(business["reminder_rules"]))
         context = BusinessContext(actor.business_id, business["timezone"], business["country"])
-        withdrawn = _withdraw(conn, actor, rules, context)
+        withdrawn = _withdraw(conn, actor, [*rules, RISK_RULE], context)
         ensure_default_templates(conn, actor=actor)
     if not rules:
         return ScheduleReport(0, 0, 0, withdrawn)
@@ -78,6 +96,14 @@ def schedule_reminders(
         inputs.appointments, inputs.customers, rules, business=context, now=now,
         already=inputs.already, quiet=quiet, horizon=horizon,
     )  # fmt: skip
+    doubled = any((r.channel, r.offset) == (RISK_RULE.channel, RISK_RULE.offset) for r in rules)
+    risky = set() if doubled else _high_risk(engine, actor, models_dir, now, now + latest)
+    extra = plan_reminders(
+        [row for row in inputs.appointments if row["id"] in risky], inputs.customers,
+        [RISK_RULE], business=context, now=now, already=inputs.already, quiet=quiet,
+        horizon=horizon,
+    )  # fmt: skip
+    plan.messages.extend(extra.messages)
     skipped = Counter(skip.reason for skip in plan.skipped)
     by_id = {row["id"]: row for row in inputs.appointments}
     messages = []
@@ -91,8 +117,24 @@ def schedule_reminders(
         result = enqueue_messages(conn, actor=actor, messages=messages)
     return ScheduleReport(
         len(plan.messages), result.inserted, result.duplicates, withdrawn,
-        dict(skipped.most_common()),
+        dict(skipped.most_common()), len(extra.messages),
     )  # fmt: skip
+
+
+def _high_risk(
+    engine: Engine, actor: Actor, models_dir: Path | None, start: datetime, end: datetime
+) -> set[int]:
+    """Ids of booked or confirmed appointments in [start, end) with high no-show risk."""
+    if models_dir is None:
+        return set()
+    from reports.noshow import score_noshow_risk  # scikit-learn only when used
+
+    operator = Actor.operator(business_id=actor.business_id, label="system:reminders")
+    scoring = score_noshow_risk(
+        engine, actor=operator, models_dir=models_dir, start=start, end=end, now=start
+    )
+    high = scoring.scores[scoring.scores["band"] == "high"]
+    return {int(i) for i in high["appointment_id"]}
 
 
 def _withdraw(conn: Any, actor: Actor, rules: list[Any], context: BusinessContext) -> int:

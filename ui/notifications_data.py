@@ -138,7 +138,10 @@ def run_automatic(
     actor: Actor, engine: Engine, *, senders: Senders, progress: Progress | None = None
 ) -> tuple[ScheduleReport, DispatchReport]:
     """The business's reminder rules now (as `cli.py remind run --once` does)."""
-    schedule = schedule_reminders(engine, actor=actor, now=utcnow(), quiet=load_quiet_hours())
+    schedule = schedule_reminders(
+        engine, actor=actor, now=utcnow(), quiet=load_quiet_hours(),
+        models_dir=get_settings().models_dir,
+    )  # fmt: skip
     return schedule, dispatch_business(actor, engine, senders=senders, progress=progress)
 
 

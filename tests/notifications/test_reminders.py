@@ -128,3 +128,31 @@ def test_the_console_dispatcher_sends_what_is_due_exactly_once(
     rows = _outbox(engine, actor)
     assert {r["status"] for r in rows} == {"sent"}
     assert all(str(r["provider_message_id"]).startswith("console-") for r in rows)
+
+
+def test_a_high_no_show_risk_gets_one_extra_sms_two_hours_before(
+    engine: sa.Engine, salon: dict, tmp_path
+) -> None:
+    actor = salon["actor"]
+    with write_tx(engine) as conn:  # Ada missed her last three visits
+        ada = conn.execute(
+            sa.select(appointments.c.customer_id, appointments.c.staff_id,
+                      appointments.c.service_id).where(appointments.c.id == salon["ada"])
+        ).one()  # fmt: skip
+        for weeks in (3, 6, 9):
+            start = NOW - timedelta(weeks=weeks)
+            conn.execute(appointments.insert().values(
+                business_id=actor.business_id, staff_id=ada.staff_id, customer_id=ada.customer_id,
+                service_id=ada.service_id, starts_at=start, ends_at=start + timedelta(minutes=45),
+                status="no_show", price_cents=4500, created_at=start - timedelta(days=7),
+                updated_at=start,
+            ))  # fmt: skip
+    plain = schedule_reminders(engine, actor=actor, now=NOW, quiet=QUIET)
+    assert plain.extra_for_risk == 0  # no models folder: no risk scoring
+    report = schedule_reminders(engine, actor=actor, now=NOW, quiet=QUIET, models_dir=tmp_path)
+    assert report.extra_for_risk == 1 and report.enqueued == 1
+    extra = [row for row in _outbox(engine, actor) if row["template_kind"] == "reminder_risk"]
+    assert len(extra) == 1 and extra[0]["channel"] == "sms"
+    assert VISIT - extra[0]["scheduled_at"] == timedelta(hours=2)
+    again = schedule_reminders(engine, actor=actor, now=NOW, quiet=QUIET, models_dir=tmp_path)
+    assert again.enqueued == 0  # idempotent like the others
