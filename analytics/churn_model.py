@@ -27,13 +27,11 @@ from sklearn.linear_model import LogisticRegression
 from analytics.churn_features import CHURN_FEATURES, build_churn_features, build_churn_labels
 from analytics.churn_scoring import score_p_alive
 from analytics.risk_model import (
-    Metrics,
+    Evaluation,
     NotEnoughData,
-    build_calibration_table,
     check_classes,
-    compute_calibration_error,
-    compute_metrics,
     compute_reference,
+    evaluate_scores,
     fit_calibrated,
     make_classifier,
     predict_risk,
@@ -164,31 +162,9 @@ def _log_recency(x: pd.DataFrame) -> np.ndarray:
     return np.log1p(x[["recency_days"]].to_numpy(dtype=float).clip(min=0.0))
 
 
-@dataclass(frozen=True)
-class ChurnEvaluation:
-    """The model and both baselines scored on one cutoff's population."""
-
-    cutoff: pd.Timestamp
-    horizon_days: int
-    counts: dict[str, int]
-    metrics: dict[str, Metrics]  # keys of MODEL_NAMES
-    calibration: dict[str, pd.DataFrame]
-    calibration_error: dict[str, float]
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "cutoff": self.cutoff.isoformat(),
-            "horizon_days": self.horizon_days,
-            "counts": dict(self.counts),
-            "metrics": {name: m.to_dict() for name, m in self.metrics.items()},
-            "calibration_error": {k: round(v, 4) for k, v in self.calibration_error.items()},
-            "calibration": {k: t.round(4).to_dict("records") for k, t in self.calibration.items()},
-        }
-
-
 def evaluate_churn(
     visits: pd.DataFrame, *, cutoff: pd.Timestamp, settings: ChurnSettings, now: pd.Timestamp
-) -> tuple[ChurnModel, ChurnEvaluation]:
+) -> tuple[ChurnModel, Evaluation]:
     """Fit for `end = cutoff`, then score the population at the cutoff against what
     happened in the horizon after it. ValueError if that horizon has not passed by `now`."""
     if cutoff + settings.horizon > now:
@@ -213,10 +189,5 @@ def evaluate_churn(
         "heuristic": score_p_alive(features, horizon_days=settings.horizon_days),
     }
     counts = model.counts | {"test_rows": len(y), "test_churned": int(y.sum())}
-    evaluation = ChurnEvaluation(
-        cutoff, settings.horizon_days, counts,
-        metrics={name: compute_metrics(y, p) for name, p in scores.items()},
-        calibration={name: build_calibration_table(y, p) for name, p in scores.items()},
-        calibration_error={name: compute_calibration_error(y, p) for name, p in scores.items()},
-    )  # fmt: skip
-    return model, evaluation
+    window: dict[str, object] = {"horizon_days": settings.horizon_days}
+    return model, evaluate_scores(y, scores, cutoff=cutoff, counts=counts, window=window)

@@ -27,12 +27,10 @@ from analytics.noshow_features import (
     build_noshow_labels,
 )
 from analytics.risk_model import (
-    Metrics,
+    Evaluation,
     NotEnoughData,
-    build_calibration_table,
     check_classes,
-    compute_calibration_error,
-    compute_metrics,
+    evaluate_scores,
     fit_calibrated,
     make_classifier,
     predict_risk,
@@ -40,7 +38,6 @@ from analytics.risk_model import (
 
 MODEL_NAMES = {"model": "No-show model", "history": "Customer's own no-show rate"}
 OUTCOMES = ("completed", "no_show")
-UPCOMING = ("booked", "confirmed")
 BANDS = (("high", 0.25), ("medium", 0.10), ("low", 0.0))
 
 
@@ -66,16 +63,6 @@ def select_outcome_rows(visits: pd.DataFrame, start: pd.Timestamp, end: pd.Times
         visits["status"].isin(OUTCOMES)
         & (visits["starts_at"] >= start)
         & (visits["starts_at"] < end)
-    )
-    return pd.Index(visits.loc[mask, "appointment_id"], name="appointment_id")
-
-
-def select_upcoming_rows(visits: pd.DataFrame, now: pd.Timestamp, until: pd.Timestamp) -> pd.Index:
-    """Booked or confirmed appointment ids starting in [now, until)."""
-    mask = (
-        visits["status"].isin(UPCOMING)
-        & (visits["starts_at"] >= now)
-        & (visits["starts_at"] < until)
     )
     return pd.Index(visits.loc[mask, "appointment_id"], name="appointment_id")
 
@@ -154,26 +141,6 @@ def _rows(
     return features[list(NOSHOW_FEATURES)], labels.to_numpy(dtype=bool)
 
 
-@dataclass(frozen=True)
-class NoShowEvaluation:
-    cutoff: pd.Timestamp
-    until: pd.Timestamp
-    counts: dict[str, int]
-    metrics: dict[str, Metrics]  # keys of MODEL_NAMES
-    calibration: dict[str, pd.DataFrame]
-    calibration_error: dict[str, float]
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "cutoff": self.cutoff.isoformat(),
-            "until": self.until.isoformat(),
-            "counts": dict(self.counts),
-            "metrics": {name: m.to_dict() for name, m in self.metrics.items()},
-            "calibration_error": {k: round(v, 4) for k, v in self.calibration_error.items()},
-            "calibration": {k: t.round(4).to_dict("records") for k, t in self.calibration.items()},
-        }
-
-
 def evaluate_noshow(
     visits: pd.DataFrame,
     *,
@@ -181,7 +148,7 @@ def evaluate_noshow(
     now: pd.Timestamp,
     tz: str,
     settings: NoShowSettings,
-) -> tuple[NoShowModel, NoShowEvaluation]:
+) -> tuple[NoShowModel, Evaluation]:
     """Fit for `end = cutoff`; score the appointments that started in [cutoff, now) with
     histories as of the cutoff; compare with their outcomes."""
     if cutoff >= now:
@@ -191,13 +158,8 @@ def evaluate_noshow(
     check_classes(y, "The evaluation period")
     scores = {"model": model.score(x), "history": model.score_history(x)}
     counts = model.counts | {"test_rows": len(y), "test_no_shows": int(y.sum())}
-    evaluation = NoShowEvaluation(
-        cutoff, now, counts,
-        metrics={name: compute_metrics(y, p) for name, p in scores.items()},
-        calibration={name: build_calibration_table(y, p) for name, p in scores.items()},
-        calibration_error={name: compute_calibration_error(y, p) for name, p in scores.items()},
-    )  # fmt: skip
-    return model, evaluation
+    window: dict[str, object] = {"until": now.isoformat()}
+    return model, evaluate_scores(y, scores, cutoff=cutoff, counts=counts, window=window)
 
 
 def assign_noshow_bands(scores: np.ndarray) -> np.ndarray:

@@ -11,8 +11,8 @@ feature is set to its training median, so a driver reads "raises the risk by 12 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -131,6 +131,48 @@ def compute_metrics(y_true: np.ndarray, scores: np.ndarray) -> Metrics:
         rows=len(y),
         positives=int(y.sum()),
     )
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A model and its baselines scored on the same held-out rows (keys of `metrics`:
+    "model" and the baselines' names). `window` says what was held out, e.g.
+    {"horizon_days": 90} or {"until": "2026-11-25T..."}, and goes into `to_dict`."""
+
+    cutoff: pd.Timestamp
+    counts: dict[str, int]
+    metrics: dict[str, Metrics]
+    calibration: dict[str, pd.DataFrame]
+    calibration_error: dict[str, float]
+    window: dict[str, object] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "cutoff": self.cutoff.isoformat(),
+            **self.window,
+            "counts": dict(self.counts),
+            "metrics": {name: m.to_dict() for name, m in self.metrics.items()},
+            "calibration_error": {k: round(v, 4) for k, v in self.calibration_error.items()},
+            "calibration": {k: t.round(4).to_dict("records") for k, t in self.calibration.items()},
+        }
+
+
+def evaluate_scores(
+    y: np.ndarray,
+    scores: Mapping[str, np.ndarray],
+    *,
+    cutoff: pd.Timestamp,
+    counts: dict[str, int],
+    window: dict[str, object],
+) -> Evaluation:
+    """Metrics, calibration table and calibration error of every named score on `y`."""
+    return Evaluation(
+        cutoff, counts,
+        metrics={name: compute_metrics(y, p) for name, p in scores.items()},
+        calibration={name: build_calibration_table(y, p) for name, p in scores.items()},
+        calibration_error={name: compute_calibration_error(y, p) for name, p in scores.items()},
+        window=window,
+    )  # fmt: skip
 
 
 def build_calibration_table(

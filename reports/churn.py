@@ -11,7 +11,7 @@ from, the scores come from the probability-alive heuristic and say so.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
@@ -26,13 +26,14 @@ from auth.roles import Actor, Permission
 from data.db import read_conn, write_tx
 from data.retention import load_churn_customer_details, save_churn_scores
 from data.types import utcnow
-from reports.model_files import StoredModel, save_model
+from reports.model_files import StoredModel
 from reports.retention_inputs import (
     RetentionInputs,
     compute_fingerprint,
     load_inputs,
     local_date,
     local_midnight,
+    save_trained,
     usable_model,
 )
 from reports.retention_verdict import churn_verdict
@@ -79,14 +80,11 @@ def _train(
     end = cutoff + settings.horizon
     final = fit_churn_model(inputs.visits, end=end, settings=settings)
     known = inputs.visits[inputs.visits["created_at"] < end]
-    counts = evaluation.counts | {"final_" + k: v for k, v in final.counts.items()}
-    report = evaluation.to_dict() | {"verdict": asdict(churn_verdict(evaluation)), "counts": counts}
-    stored = StoredModel(
-        "churn", actor.business_id, final, CHURN_FEATURES, compute_fingerprint(known),
-        utcnow(), end.to_pydatetime(), asdict(settings), report,
+    return save_trained(
+        models_dir, kind="churn", business_id=actor.business_id, model=final,
+        features=CHURN_FEATURES, fingerprint=compute_fingerprint(known), end=end,
+        settings=settings, evaluation=evaluation, verdict=churn_verdict(evaluation),
     )  # fmt: skip
-    save_model(models_dir, stored)
-    return stored
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,6 @@ No Streamlit: the Exports page and `cli.py export` both call this.
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -38,6 +36,7 @@ from data.audit import record_audit
 from data.business import load_business
 from data.catalog import list_services, list_staff
 from data.db import read_conn, write_tx
+from reports.files import write_atomically
 from reports.overview import build_overview
 
 ExportFormat = Literal["csv", "xlsx", "parquet", "html"]
@@ -256,17 +255,12 @@ def _write_to_path(
     path: Path,
     progress: ExportProgress | None,
 ) -> ExportResult:
-    handle, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            result = write_export(
-                engine, actor=actor, request=request, out=stream, progress=progress
-            )
-        os.replace(partial, path)
-    finally:
-        if os.path.exists(partial):
-            os.unlink(partial)
-    return result
+    return write_atomically(
+        path,
+        lambda stream: write_export(
+            engine, actor=actor, request=request, out=stream, progress=progress
+        ),
+    )
 
 
 def _write_tables(

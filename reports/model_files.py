@@ -13,8 +13,6 @@ joblib files are pickles: only files this app wrote into its own models folder a
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +20,8 @@ from typing import Any
 
 import joblib
 import sklearn
+
+from reports.files import write_atomically
 
 FORMAT_VERSION = 1
 KINDS = ("churn", "noshow")
@@ -58,14 +58,7 @@ def save_model(models_dir: Path, stored: StoredModel) -> Path:
     """Write the model file atomically (a reader never sees half a file)."""
     path = model_path(models_dir, business_id=stored.business_id, kind=stored.kind)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            joblib.dump(stored, stream, compress=3)
-        os.replace(partial, path)
-    finally:
-        if os.path.exists(partial):
-            os.unlink(partial)
+    write_atomically(path, lambda stream: joblib.dump(stored, stream, compress=3))
     return path
 
 

@@ -8,7 +8,7 @@ model it falls back to each customer's own no-show rate and says so.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
@@ -30,12 +30,13 @@ from analytics.risk_model import NotEnoughData
 from auth.roles import Actor, Permission
 from data.db import read_conn
 from data.types import utcnow
-from reports.model_files import StoredModel, save_model
+from reports.model_files import StoredModel
 from reports.retention_inputs import (
     RetentionInputs,
     load_inputs,
     local_date,
     local_midnight,
+    save_trained,
     usable_model,
 )
 from reports.retention_verdict import noshow_verdict
@@ -77,17 +78,11 @@ def _train(
         inputs.visits, cutoff=cutoff, now=now, tz=inputs.tz, settings=settings
     )
     final = fit_noshow_model(inputs.visits, end=now, tz=inputs.tz, settings=settings)
-    counts = evaluation.counts | {"final_" + k: v for k, v in final.counts.items()}
-    report = evaluation.to_dict() | {
-        "verdict": asdict(noshow_verdict(evaluation)),
-        "counts": counts,
-    }
-    stored = StoredModel(
-        "noshow", actor.business_id, final, NOSHOW_FEATURES, inputs.fingerprint,
-        utcnow(), now.to_pydatetime(), asdict(settings), report,
+    return save_trained(
+        models_dir, kind="noshow", business_id=actor.business_id, model=final,
+        features=NOSHOW_FEATURES, fingerprint=inputs.fingerprint, end=now, settings=settings,
+        evaluation=evaluation, verdict=noshow_verdict(evaluation),
     )  # fmt: skip
-    save_model(models_dir, stored)
-    return stored
 
 
 @dataclass(frozen=True)

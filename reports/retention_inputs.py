@@ -10,7 +10,7 @@ fact is scored as of its own dates, exactly like one booked in Slotboard.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,10 +18,13 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.engine import Connection
 
+from analytics.risk_model import Evaluation
 from auth.roles import Actor
 from data.business import load_business
 from data.retention import load_visit_events
-from reports.model_files import StoredModel, load_model
+from data.types import utcnow
+from reports.model_files import StoredModel, load_model, save_model
+from reports.retention_verdict import Verdict
 from scheduling.timezones import local_day_bounds
 
 MAX_MODEL_AGE = timedelta(days=120)  # older than this before the scoring instant: refit
@@ -96,3 +99,28 @@ def usable_model(
         made, used = local_date(end, tz), local_date(at, tz)
         return None, f"the stored model is from {made}, too old for {used}"
     return stored, ""
+
+
+def save_trained(
+    models_dir: Path,
+    *,
+    kind: str,
+    business_id: int,
+    model: Any,
+    features: tuple[str, ...],
+    fingerprint: str,
+    end: pd.Timestamp,
+    settings: Any,
+    evaluation: Evaluation,
+    verdict: Verdict,
+) -> StoredModel:
+    """Store a fitted model with the evaluation of its recipe (its counts extended by
+    the final fit's, prefixed "final_") and the plain-words verdict."""
+    counts = evaluation.counts | {"final_" + k: v for k, v in model.counts.items()}
+    report = evaluation.to_dict() | {"verdict": asdict(verdict), "counts": counts}
+    stored = StoredModel(
+        kind, business_id, model, features, fingerprint, utcnow(), end.to_pydatetime(),
+        asdict(settings), report,
+    )  # fmt: skip
+    save_model(models_dir, stored)
+    return stored

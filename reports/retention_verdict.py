@@ -9,21 +9,12 @@ baselines, but weakly or loosely calibrated) or "not better than the baseline".
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
 
-from analytics.risk_model import Metrics
+from analytics.risk_model import Evaluation
 
 TRUST_AUC = 0.70
 MIN_LIFT = 0.01
 MAX_CALIBRATION_ERROR = 0.05
-
-
-class Evaluated(Protocol):
-    @property
-    def metrics(self) -> dict[str, Metrics]: ...
-
-    @property
-    def calibration_error(self) -> dict[str, float]: ...
 
 
 @dataclass(frozen=True)
@@ -32,15 +23,15 @@ class Verdict:
     text: str
 
 
-def churn_verdict(evaluation: Evaluated) -> Verdict:
+def churn_verdict(evaluation: Evaluation) -> Verdict:
     return _verdict(evaluation, names={"recency": "recency alone", "heuristic": "the heuristic"})
 
 
-def noshow_verdict(evaluation: Evaluated) -> Verdict:
+def noshow_verdict(evaluation: Evaluation) -> Verdict:
     return _verdict(evaluation, names={"history": "each customer's own no-show rate"})
 
 
-def _verdict(evaluation: Evaluated, *, names: dict[str, str]) -> Verdict:
+def _verdict(evaluation: Evaluation, *, names: dict[str, str]) -> Verdict:
     model = evaluation.metrics["model"].roc_auc or 0.5
     baselines = {key: evaluation.metrics[key].roc_auc or 0.5 for key in names}
     best_key = max(baselines, key=lambda key: baselines[key])
