@@ -308,27 +308,42 @@ def load_claimed_appointments(
 ) -> dict[int, dict[str, Any]]:
     """The dispatcher's recheck (a system worker: no actor). For each of these messages:
     {"template_kind", "idempotency_key", "appointment_id", "appointment_status",
-    "starts_at"}, the last two as the appointment is NOW (None when the message has no
-    appointment, or it is gone or another business's). One query per 5,000 ids."""
-    A = appointments.c
+    "starts_at", "consent"}: the appointment's status and start as they are NOW (None
+    when the message has no appointment, or it is gone or another business's), and the
+    customer's consent for the message's channel NOW (None when the message names no
+    customer, or the customer is gone). One query per 5,000 ids."""
+    A, C = appointments.c, customers.c
     same = sa.and_(A.id == N.c.appointment_id, A.business_id == N.c.business_id)
+    own = sa.and_(C.id == N.c.customer_id, C.business_id == N.c.business_id)
     found: dict[int, dict[str, Any]] = {}
     wanted = sorted(set(message_ids))
     for start in range(0, len(wanted), CHUNK):
         query = (
             sa.select(
                 N.c.id,
+                N.c.channel,
                 N.c.template_kind,
                 N.c.idempotency_key,
                 N.c.appointment_id,
                 A.status.label("appointment_status"),
                 A.starts_at,
+                C.id.label("customer_found"),
+                C.sms_opt_in,
+                C.email_opt_in,
             )  # fmt: skip
-            .select_from(N.outerjoin(appointments, same))
+            .select_from(N.outerjoin(appointments, same).outerjoin(customers, own))
             .where(N.c.id.in_(wanted[start : start + CHUNK]))
         )
-        found.update({row["id"]: dict(row) for row in conn.execute(query).mappings()})
+        found.update({row["id"]: _claimed_check(row) for row in conn.execute(query).mappings()})
     return found
+
+
+def _claimed_check(row: Mapping[str, Any]) -> dict[str, Any]:
+    check = {key: row[key] for key in ("template_kind", "idempotency_key", "appointment_id",
+                                       "appointment_status", "starts_at")}  # fmt: skip
+    found = row["customer_found"] is not None
+    check["consent"] = bool(row[f"{row['channel']}_opt_in"]) if found else None
+    return check
 
 
 def record_delivery(

@@ -30,7 +30,10 @@ instead of sent when its appointment is cancelled, no longer booked/confirmed, o
 (a "cancellation" message is exempt from the status checks: it is about a cancelled
 appointment); a reminder (automatic, or a manual one of kind "reminder") whose
 appointment starts at or before `now` is skipped ("appointment already started"),
-checked again right before the send, after any rate-limit wait. A moved appointment's
+checked again right before the send, after any rate-limit wait. A message whose
+customer has since withdrawn consent for its channel (a STOP reply, an opt-out in the
+customer record) is skipped first of all: consent is checked when a message is planned
+and again when it is sent. A moved appointment's
 old reminder is withdrawn by the schedule (notifications.withdrawals); here it is only
 never sent after the start. A cancellation after the claim is not seen until the next
 batch.
@@ -76,6 +79,7 @@ from notifications.withdrawals import WITHDRAW_CANCELLED, WITHDRAW_MISSING, WITH
 log = logging.getLogger("slotboard.notifications.dispatcher")
 Progress = Callable[[int, int], None]  # (done, total) within the claimed batch
 SKIP_STARTED = "appointment already started"
+SKIP_NO_CONSENT = "no consent (withdrawn since it was queued)"
 EXEMPT_KINDS = frozenset({"cancellation"})  # sent about a cancelled appointment
 # notifications.planning's key: b{business}:a{appointment}:{kind}:{channel}:{nominal UTC}
 _REMINDER_KEY = re.compile(r"^b\d+:a(\d+):[^:]+:(?:sms|email):\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
@@ -155,6 +159,8 @@ def compute_recheck(check: Mapping[str, Any] | None, *, now: datetime) -> Rechec
     else why not (module docstring). Pure."""
     if check is None:
         return None
+    if check.get("consent") is False:
+        return Recheck("skipped", SKIP_NO_CONSENT)
     reminder = _REMINDER_KEY.match(str(check.get("idempotency_key") or "")) is not None
     status = check.get("appointment_status")
     if status is None:
@@ -235,8 +241,9 @@ def dispatch_pending(engine: Engine, *, max_batches: int = 1_000, **options: Any
 
 
 def _to_recheck(rows: list[dict[str, Any]]) -> list[int]:
-    """Claimed rows whose appointment must be rechecked."""
-    return [row["id"] for row in rows if row["appointment_id"] is not None
+    """Claimed rows whose appointment or customer's consent must be rechecked."""
+    return [row["id"] for row in rows
+            if row["appointment_id"] is not None or row["customer_id"] is not None
             or _REMINDER_KEY.match(row["idempotency_key"] or "")]  # fmt: skip
 
 

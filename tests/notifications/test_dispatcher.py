@@ -22,6 +22,7 @@ from data.outbox import claim_due
 from data.schema import appointments, customers, notifications
 from notifications.console import ConsoleSender
 from notifications.dispatcher import (
+    SKIP_NO_CONSENT,
     SKIP_STARTED,
     DispatchReport,
     RateLimiter,
@@ -188,6 +189,34 @@ def test_opted_out_recipient_turns_consent_off(engine: Engine, business: int) ->
         consent = dict(conn.execute(sa.select(customers.c.id, customers.c.sms_opt_in)).all())
     assert consent == {ada: False, bob: True}
     assert rows(engine)[ada_message]["status_reason"] == "opted_out"
+
+
+def test_consent_withdrawn_after_queueing_is_honoured_at_send(
+    engine: Engine, business: int
+) -> None:
+    with write_tx(engine) as conn:
+        ada, bob = make_customer(conn, business), make_customer(conn, business)
+        conn.execute(customers.update().values(sms_opt_in=True, email_opt_in=True))
+    enqueue(engine, business, [message(business, 1, customer_id=ada),
+                               message(business, 2, customer_id=bob)])  # fmt: skip
+    with write_tx(engine) as conn:  # Ada replies STOP while her reminder waits in the outbox
+        conn.execute(customers.update().where(customers.c.id == ada).values(sms_opt_in=False))
+    sender = FakeSender()
+    assert dispatch(engine, sender) == DispatchReport(sent=1, skipped=1)
+    by_customer = {row["customer_id"]: row for row in rows(engine).values()}
+    assert sender.calls == [by_customer[bob]["id"]]
+    assert (by_customer[ada]["status"], by_customer[ada]["status_reason"]) == (
+        "skipped", SKIP_NO_CONSENT)  # fmt: skip
+
+
+def test_consent_of_the_message_channel_is_the_one_rechecked() -> None:
+    now = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
+    check = {"idempotency_key": "b1:c2:u3:email", "appointment_id": None, "starts_at": None,
+             "appointment_status": None, "template_kind": "win_back"}  # fmt: skip
+    assert compute_recheck({**check, "consent": True}, now=now) is None
+    assert compute_recheck({**check, "consent": None}, now=now) is None  # no customer named
+    assert compute_recheck({**check, "consent": False}, now=now) == Recheck(
+        "skipped", SKIP_NO_CONSENT)  # fmt: skip
 
 
 def test_sends_are_paced_to_the_rate(engine: Engine, business: int) -> None:
