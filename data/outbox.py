@@ -334,7 +334,9 @@ def load_claimed_appointments(
             .select_from(N.outerjoin(appointments, same).outerjoin(customers, own))
             .where(N.c.id.in_(wanted[start : start + CHUNK]))
         )
-        found.update({row["id"]: _claimed_check(row) for row in conn.execute(query).mappings()})
+        found.update(
+            {row["id"]: _claimed_check(dict(row)) for row in conn.execute(query).mappings()}
+        )
     return found
 
 
