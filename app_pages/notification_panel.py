@@ -1,16 +1,14 @@
-"""Notifications (owner, staff): send a reminder to hand-picked upcoming appointments
-with a live preview and a "before sending" count, watch the outbox, retry failures and
-run the automatic reminder rules. Planning and rendering live in notifications/, reads
-and sends in ui/notifications_data.py."""
+"""Notifications (owner, staff): send a reminder to hand-picked upcoming appointments, or
+a campaign to a customer segment (ui/campaign_panel.py), with a live preview and a
+"before sending" count; watch the outbox, retry failures and run the automatic reminder
+rules. Planning and rendering live in notifications/, reads and sends in
+ui/notifications_data.py."""
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-import pandas as pd
 import streamlit as st
 
 from auth.roles import Permission
@@ -19,14 +17,14 @@ from data.db import read_conn
 from data.reminders import ReminderInputs
 from data.schema import NOTIFICATION_STATUSES
 from data.types import utcnow
-from notifications.dispatcher import DispatchReport
 from notifications.manual import build_manual_rows, build_send_id, plan_manual_messages
 from notifications.planning import UPCOMING_STATUSES, BusinessContext, Skipped
 from notifications.senders import CHANNEL_LABELS
-from notifications.sms import count_segments
 from notifications.templates import TemplateProblem, build_variables, render_template
 from scheduling.timezones import local_day_bounds, local_today
 from ui import notifications_data as nd
+from ui.campaign_panel import SendContext, render_campaign_send
+from ui.send_widgets import describe, progress_bar, render_before_sending, render_rendered
 from ui.session import after_write, current_business, get_engine, require_permission, show_flash
 
 
@@ -39,13 +37,15 @@ def render_paths() -> None:
 def render_audience() -> ReminderInputs | None:
     st.subheader("Audience")
     with read_conn(ENGINE) as conn:
-        staff_names = [s["display_name"] for s in list_staff(conn, actor=ACTOR)]
-        service_names = [s["name"] for s in list_services(conn, actor=ACTOR)]
+        staff_names = {s["id"]: s["display_name"] for s in list_staff(conn, actor=ACTOR)}
+        service_names = {s["id"]: s["name"] for s in list_services(conn, actor=ACTOR)}
     tomorrow = local_today(TZ) + timedelta(days=1)
     top = st.columns([2, 2, 2, 2])
     period = top[0].date_input("Appointments on", value=(tomorrow, tomorrow), key="nt_dates")
-    staff = top[1].multiselect("Staff", staff_names, key="nt_staff")
-    services = top[2].multiselect("Services", service_names, key="nt_services")
+    staff = top[1].multiselect("Staff", list(staff_names), format_func=staff_names.get,
+                               key="nt_staff")  # fmt: skip
+    services = top[2].multiselect("Services", list(service_names),
+                                  format_func=service_names.get, key="nt_services")  # fmt: skip
     statuses = top[3].multiselect("Status", UPCOMING_STATUSES, default=list(UPCOMING_STATUSES),
                                   key="nt_status")  # fmt: skip
     if not isinstance(period, tuple) or len(period) != 2:
@@ -88,14 +88,7 @@ def render_preview(inputs: ReminderInputs, template: dict[str, Any], channel: st
     except TemplateProblem as exc:
         st.error(f"This template cannot be rendered: {exc}")
         return
-    st.markdown("**Preview** (the first appointment)")
-    if rendered.subject is not None:
-        st.text(f"Subject: {rendered.subject}")
-    st.text(rendered.body)
-    if channel == "sms":
-        count = count_segments(rendered.body)
-        st.caption(f"{count.characters} characters, {count.encoding}: {count.segments} "
-                   f"SMS segment(s) of up to {count.per_segment} characters.")  # fmt: skip
+    render_rendered(rendered, channel, caption="the first appointment")
 
 
 def build_send(
@@ -107,37 +100,13 @@ def build_send(
                             appointment_ids=ids, local_date=local_today(TZ))  # fmt: skip
     plan = plan_manual_messages(
         inputs.appointments, inputs.customers, business=CONTEXT, channel=channel,
-        send_id=send_id, now=utcnow(), already=inputs.already, quiet=QUIET,
+        send_id=send_id, now=utcnow(), already=inputs.already, reminded=inputs.reminded,
+        quiet=QUIET,
     )  # fmt: skip
     by_id = {row["id"]: row for row in inputs.appointments}
     rows, failed = build_manual_rows(plan, by_id, inputs.customers, business=BUSINESS,
                                      template=template)  # fmt: skip
     return rows, [*plan.skipped, *failed]
-
-
-def render_before_sending(rows: list[dict[str, Any]], skipped: list[Skipped]) -> None:
-    st.subheader("Before sending")
-    st.markdown(f"**{len(rows)} will be sent, {len(skipped)} skipped.**")
-    if QUIET is not None and QUIET.contains(utcnow().astimezone(ZoneInfo(TZ)).time()):
-        st.warning(f"It is quiet hours ({QUIET.start:%H:%M}–{QUIET.end:%H:%M} {TZ}): "
-                   "nothing is sent by hand until they end.")  # fmt: skip
-    if skipped:
-        reasons = Counter(skip.reason for skip in skipped).most_common()
-        st.dataframe(pd.DataFrame(reasons, columns=["Reason", "Skipped"]), hide_index=True)
-
-
-def describe(report: DispatchReport) -> str:
-    return (f"{report.sent} sent, {report.retried} to retry later, {report.failed} failed, "
-            f"{report.skipped} skipped")  # fmt: skip
-
-
-def progress_bar() -> nd.Progress:
-    bar = st.progress(0.0, text="Sending…")
-
-    def update(done: int, total: int) -> None:
-        bar.progress(done / max(total, 1), text=f"Sent {done} of {total}")
-
-    return update
 
 
 def render_send(rows: list[dict[str, Any]]) -> None:
@@ -197,11 +166,17 @@ SENDERS, QUIET = nd.load_senders(BUSINESS), nd.load_quiet_hours()
 st.title("Notifications")
 show_flash()
 render_paths()
-audience = render_audience()
-if audience is not None:
+SOURCES = {"appointments": "Upcoming appointments", "segment": "A customer segment (campaign)"}
+source = st.radio("Send to", list(SOURCES), format_func=SOURCES.get, horizontal=True,
+                  key="nt_source")  # fmt: skip
+if source == "segment":
+    st.subheader("Customer segment")
+    render_campaign_send(SendContext(ACTOR, ENGINE, BUSINESS, CONTEXT, SENDERS, QUIET))
+elif (audience := render_audience()) is not None:
     channel, template = render_message(audience)
     rows, skipped = build_send(audience, channel, template) if template else ([], [])
-    render_before_sending(rows, skipped)
+    render_before_sending(len(rows), [skip.reason for skip in skipped], quiet=QUIET, tz=TZ,
+                          now=utcnow())  # fmt: skip
     render_send(rows)
 render_outbox()
 render_automatic()

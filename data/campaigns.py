@@ -1,10 +1,10 @@
 """Campaign drafts: a named audience (segment) for a kind of message on one channel.
 
-Creating one needs MANAGE_BOOKINGS (owners and staff; analysts may not); listing needs
-VIEW_ANALYTICS or MANAGE_BOOKINGS. Every query is scoped to `actor.business_id`. A
-segment is a JSON mapping; when it names customers ("customer_ids"), they must all be
-this business's. The audit entry of a new draft carries no customer data: the number of
-customers and the segment's keys only.
+Creating one, and recording a send, need MANAGE_BOOKINGS (owners and staff; analysts may
+not); listing needs VIEW_ANALYTICS or MANAGE_BOOKINGS. Every query is scoped to
+`actor.business_id`. A segment is a JSON mapping; when it names customers
+("customer_ids"), they must all be this business's. The audit entry of a new draft
+carries no customer data: the number of customers and the segment's keys only.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 
 from auth.roles import Actor, Permission, PermissionDenied
 from data.audit import record_audit
+from data.business import NotFound
 from data.forecasts import to_json_value
 from data.schema import CHANNELS, campaigns, customers
 from data.types import utcnow
@@ -63,6 +64,28 @@ def create_campaign_draft(
         after=summary,
     )  # fmt: skip
     return campaign_id
+
+
+def record_campaign_sent(
+    conn: Connection, *, actor: Actor, campaign_id: int, enqueued: int, skipped: int
+) -> None:
+    """A send of the campaign put `enqueued` new messages in the outbox (`skipped` were
+    not sent): its status becomes "done" (a later send may still reach customers who
+    became reachable since), with an audit entry of the counts. Needs MANAGE_BOOKINGS;
+    NotFound unless it is the business's; ValueError for a cancelled campaign."""
+    actor.require(Permission.MANAGE_BOOKINGS)
+    mine = sa.and_(K.business_id == actor.business_id, K.id == campaign_id)
+    status = conn.execute(sa.select(K.status).where(mine)).scalar_one_or_none()
+    if status is None:
+        raise NotFound(f"campaign {campaign_id} not found")
+    if status == "cancelled":
+        raise ValueError("this campaign was cancelled")
+    conn.execute(campaigns.update().where(mine).values(status="done", updated_at=utcnow()))
+    record_audit(
+        conn, actor=actor, action="send", entity="campaigns", entity_id=campaign_id,
+        before={"status": status},
+        after={"status": "done", "enqueued": int(enqueued), "skipped": int(skipped)},
+    )  # fmt: skip
 
 
 def list_campaigns(

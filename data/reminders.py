@@ -22,24 +22,32 @@ CUSTOMER_COLUMNS = (C.id, C.first_name, C.phone, C.email, C.sms_opt_in, C.sms_op
                     C.email_opt_in, C.email_opt_in_at)  # fmt: skip
 
 
+LIVE_STATUSES = ("queued", "sending", "sent", "delivered")  # a message on its way or out
+
+
 @dataclass(frozen=True)
 class ReminderInputs:
-    appointments: list[dict[str, Any]]  # id, customer_id, starts_at, status, names
+    appointments: list[dict[str, Any]]  # id, customer_id, staff_id, service_id, starts_at, ...
     customers: dict[int, dict[str, Any]] = field(default_factory=dict)
     already: set[str] = field(default_factory=set)  # keys in the outbox, any status
+    # (appointment_id, channel, template_kind) of messages queued or sent (LIVE_STATUSES)
+    reminded: set[tuple[int, str, str]] = field(default_factory=set)
 
 
 def load_reminder_inputs(
     conn: Connection, *, actor: Actor, start: datetime, end: datetime
 ) -> ReminderInputs:
     """Appointments starting in [start, end) (every status: the planner reports cancelled
-    ones), soonest first, with service_name and staff_name; their customers by id; and
-    the outbox keys already used for them."""
+    ones), soonest first, with staff_id, service_id, service_name and staff_name; their
+    customers by id; the outbox keys already used for them; and which of them have a
+    message of a kind on a channel queued or sent already (`reminded`)."""
     actor.require(Permission.MANAGE_BOOKINGS)
     query = (
         sa.select(
             A.id,
             A.customer_id,
+            A.staff_id,
+            A.service_id,
             A.starts_at,
             A.status,
             services.c.name.label("service_name"),
@@ -52,11 +60,8 @@ def load_reminder_inputs(
     )
     rows = [dict(row) for row in conn.execute(query).mappings()]
     people = sorted({row["customer_id"] for row in rows if row["customer_id"] is not None})
-    return ReminderInputs(
-        rows,
-        _customers(conn, actor, people),
-        _used_keys(conn, actor, [row["id"] for row in rows]),
-    )
+    keys, reminded = _outbox_of(conn, actor, [row["id"] for row in rows])
+    return ReminderInputs(rows, _customers(conn, actor, people), keys, reminded)
 
 
 def _customers(conn: Connection, actor: Actor, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
@@ -69,14 +74,22 @@ def _customers(conn: Connection, actor: Actor, ids: Sequence[int]) -> dict[int, 
     return found
 
 
-def _used_keys(conn: Connection, actor: Actor, appointment_ids: Sequence[int]) -> set[str]:
+def _outbox_of(
+    conn: Connection, actor: Actor, appointment_ids: Sequence[int]
+) -> tuple[set[str], set[tuple[int, str, str]]]:
+    """The outbox keys of these appointments' messages (any status), and (appointment,
+    channel, kind) of those queued or sent."""
     keys: set[str] = set()
+    reminded: set[tuple[int, str, str]] = set()
     for chunk in _chunks(appointment_ids):
-        query = sa.select(N.idempotency_key).where(
-            N.business_id == actor.business_id, N.appointment_id.in_(chunk)
-        )
-        keys.update(conn.execute(query).scalars())
-    return keys
+        query = sa.select(
+            N.idempotency_key, N.appointment_id, N.channel, N.template_kind, N.status
+        ).where(N.business_id == actor.business_id, N.appointment_id.in_(chunk))
+        for row in conn.execute(query).mappings():
+            keys.add(row["idempotency_key"])
+            if row["status"] in LIVE_STATUSES:
+                reminded.add((int(row["appointment_id"]), row["channel"], row["template_kind"]))
+    return keys, reminded
 
 
 def load_queued_reminders(conn: Connection, *, actor: Actor) -> list[dict[str, Any]]:

@@ -9,7 +9,9 @@ reminders never use, so their withdrawals never touch a manual message.
 
 Skip reasons, by precedence (the first that applies): the appointment is cancelled
 (SKIP_CANCELLED) or not upcoming (SKIP_NOT_UPCOMING: completed, no-show, or already
-started); the key is in the outbox already (SKIP_ALREADY_REMINDED); it is quiet hours now
+started); the key is in the outbox already, or the appointment already has a message of
+the same kind on the same channel queued or sent, by an automatic rule or an earlier send
+to another audience (SKIP_ALREADY_REMINDED); it is quiet hours now
 in the business's zone (SKIP_QUIET_HOURS: a manual send is not postponed, the user is
 told before sending); no customer record (SKIP_NO_CUSTOMER); then the recipient's own
 reasons from `notifications.contacts.check_recipient` (consent, address).
@@ -67,6 +69,7 @@ def plan_manual_messages(
     send_id: str,
     now: datetime,
     already: Collection[str] = (),
+    reminded: Collection[tuple[int, str, str]] = (),
     quiet: QuietHours | None = None,
     kind: str = "reminder",
 ) -> Plan:
@@ -74,7 +77,8 @@ def plan_manual_messages(
 
     `appointments`: mappings with `id`, `customer_id` (None: walk-in), `starts_at`
     (tz-aware) and `status`; `customers` by id as in `notifications.contacts`;
-    `already`: idempotency keys in the outbox. Output follows input order; a repeated
+    `already`: idempotency keys in the outbox; `reminded`: (appointment id, channel,
+    kind) of messages queued or sent already. Output follows input order; a repeated
     appointment is planned once (then "already reminded"). Raises ValueError for an
     unknown channel or a naive `now`.
     """
@@ -87,9 +91,8 @@ def plan_manual_messages(
     for appointment in appointments:
         appointment_id, customer_id = int(appointment["id"]), appointment["customer_id"]
         key = build_manual_key(business.id, send_id, appointment_id, channel)
-        reason = _appointment_reason(appointment, now) or (
-            SKIP_ALREADY_REMINDED if key in taken else None
-        )
+        done = key in taken or (appointment_id, channel, kind) in reminded
+        reason = _appointment_reason(appointment, now) or (SKIP_ALREADY_REMINDED if done else None)
         reason = reason or (SKIP_QUIET_HOURS if quiet_now else None)
         recipient, refusal = _recipient(customer_id, customers, channel, business.country)
         if reason is None and recipient is not None:

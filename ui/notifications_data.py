@@ -67,20 +67,20 @@ def load_audience(
     start: datetime,
     end: datetime,
     statuses: Sequence[str],
-    staff: Sequence[str] = (),
-    services: Sequence[str] = (),
+    staff: Sequence[int] = (),
+    services: Sequence[int] = (),
 ) -> ReminderInputs:
     """Appointments starting in [start, end) with one of `statuses` (and, when given, one
-    of the staff or service names), their customers and the outbox keys already used."""
+    of the staff or service ids), their customers and what the outbox holds for them."""
     with read_conn(engine) as conn:
         inputs = load_reminder_inputs(conn, actor=actor, start=start, end=end)
     kept = [
         row for row in inputs.appointments
         if row["status"] in statuses
-        and (not staff or row["staff_name"] in staff)
-        and (not services or row["service_name"] in services)
+        and (not staff or row["staff_id"] in staff)
+        and (not services or row["service_id"] in services)
     ]  # fmt: skip
-    return ReminderInputs(kept, inputs.customers, inputs.already)
+    return ReminderInputs(kept, inputs.customers, inputs.already, inputs.reminded)
 
 
 def load_reminder_templates(actor: Actor, engine: Engine) -> list[dict[str, Any]]:

@@ -13,10 +13,11 @@ from streamlit.testing.v1 import AppTest
 from auth.roles import Actor, Role
 from auth.service import SignedIn
 from data.accounts import create_account
+from data.campaigns import create_campaign_draft
 from data.db import make_engine, read_conn, write_tx
 from data.outbox import enqueue_messages, record_failed
 from data.reminders import load_reminder_inputs
-from data.schema import notifications
+from data.schema import campaigns, customers, notifications
 from notifications.manual import build_manual_key
 from scheduling.timezones import local_day_bounds, local_today
 from tests.app_pages.support import PASSWORD, AppDb, open_app
@@ -190,3 +191,83 @@ def test_a_real_business_shows_held_and_provider_paths(
     assert [i.value for i in at.info][0].startswith("SMS: held in the outbox")
     assert "No appointment to preview." in [c.value for c in at.caption]
     assert at.button(key="nt_send").disabled
+
+
+def _campaign_rows(demo: dict, campaign_id: int) -> list[dict]:
+    with read_conn(demo["engine"]) as conn:
+        query = sa.select(N.customer_id, N.status, N.template_kind, N.variant, N.body).where(
+            N.campaign_id == campaign_id
+        )
+        return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def test_a_win_back_campaign_is_sent_to_its_segment_once(
+    demo: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    owner = demo["users"][Role.OWNER].actor
+    with write_tx(demo["engine"]) as conn:
+        reachable = (
+            conn.execute(
+                sa.select(customers.c.id)
+                .where(
+                    customers.c.business_id == 1,
+                    customers.c.sms_opt_in.is_(True),
+                    customers.c.phone.is_not(None),
+                )
+                .order_by(customers.c.id)
+                .limit(4)
+            )
+            .scalars()
+            .all()
+        )
+        silent = conn.execute(
+            sa.select(customers.c.id)
+            .where(customers.c.business_id == 1, customers.c.sms_opt_in.is_(False))
+            .limit(1)
+        ).scalar_one()
+        campaign = create_campaign_draft(
+            conn, actor=owner, name="Spring win-back", kind="win_back", channel="sms",
+            segment={"band": "high", "customer_ids": [*reachable, silent]},
+        )  # fmt: skip
+    at = _open(demo, Role.STAFF, monkeypatch)
+    at.radio(key="nt_source").set_value("segment").run()
+    assert not at.exception, at.exception
+    assert "Spring win-back" in at.selectbox(key="nt_campaign").format_func(campaign)
+    at.selectbox(key="nt_campaign").select(campaign).run()
+    counts = next(m.value for m in at.markdown if "will be sent" in m.value)
+    planned = int(counts.strip("*").split()[0])
+    assert 0 < planned <= len(reachable) and f"{5 - planned} skipped" in counts
+    assert any("miss you" in t.value for t in at.text)  # the win-back preview
+    at.button(key="nt_campaign_send").click().run()
+    assert not at.exception, at.exception
+    rows = _campaign_rows(demo, campaign)
+    assert len(rows) == planned and silent not in {row["customer_id"] for row in rows}
+    assert {(row["status"], row["template_kind"]) for row in rows} == {("sent", "win_back")}
+    assert any(s.value.startswith(f"{planned} campaign messages queued") for s in at.success)
+    assert "0 will be sent" in "\n".join(m.value for m in at.markdown)
+    reasons = next(d.value for d in at.dataframe if "Reason" in d.value.columns)
+    assert reasons.set_index("Reason").loc["already sent in this campaign", "Skipped"] == planned
+    with read_conn(demo["engine"]) as conn:
+        assert conn.execute(sa.select(campaigns.c.status).where(
+            campaigns.c.id == campaign)).scalar_one() == "done"  # fmt: skip
+
+
+def test_a_campaign_is_made_from_customer_tags(demo: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    with write_tx(demo["engine"]) as conn:
+        newest = sa.select(customers.c.id).where(customers.c.business_id == 1)
+        tagged = conn.execute(newest.order_by(customers.c.id.desc()).limit(3)).scalars().all()
+        conn.execute(customers.update().where(customers.c.id.in_(tagged))
+                     .values(tags=["balayage-2025"]))  # fmt: skip
+    at = _open(demo, Role.OWNER, monkeypatch)
+    at.radio(key="nt_source").set_value("segment").run()
+    at.text_input(key="nt_tag_name").input("Balayage regulars")
+    at.multiselect(key="nt_tags").select("balayage-2025")
+    at.radio(key="nt_tag_channel").set_value("email")
+    at.button[[b.label for b in at.button].index("Create campaign")].click().run()
+    assert not at.exception, at.exception
+    assert any("created for 3 customers" in s.value for s in at.success)
+    with read_conn(demo["engine"]) as conn:
+        found = conn.execute(sa.select(campaigns.c.segment, campaigns.c.channel).where(
+            campaigns.c.name == "Balayage regulars")).one()  # fmt: skip
+    assert sorted(found.segment["customer_ids"]) == sorted(tagged) and found.channel == "email"
+    assert found.segment["tags"] == ["balayage-2025"]

@@ -836,3 +836,53 @@ def test_a_cannot_reach_b_reminder_inputs(engine: Engine, world: World) -> None:
     with write_tx(engine) as conn:  # B's visit at the same time as A's
         _book_visit(conn, world.b.business_id, world.b_staff, world.b_service, world.b_customer)
     test_a_cannot_reach_b(engine, world, "reminder_inputs_are_a_s")
+
+
+# --- campaign sends and segments (issue 7) -------------------------------------------------
+# Appended: data.segments and campaigns.record_campaign_sent; B gets a campaign of its own
+# first (and B's customer a tag), then every probe runs in `test_a_cannot_reach_b_segments`.
+
+from data import segments as segments_data  # noqa: E402
+
+PROBED_MODULES = (*PROBED_MODULES, segments_data)
+
+
+def _seed_b_campaign(engine: Engine, w: World) -> int:
+    with write_tx(engine) as conn:
+        conn.execute(customers.update().where(customers.c.id == w.b_customer)
+                     .values(tags=["shared-tag", "b-only"]))  # fmt: skip
+        return campaigns_data.create_campaign_draft(
+            conn, actor=w.b, name="B's win-back", kind="win_back", channel="sms",
+            segment={"customer_ids": [w.b_customer]},
+        )  # fmt: skip
+
+
+@probe(segments_data.load_campaign_audience, segments_data.count_customer_tags,
+       segments_data.customers_with_tags, campaigns_data.record_campaign_sent)  # fmt: skip
+def segments_are_a_s(conn: Connection, w: World) -> None:
+    b_campaign = conn.execute(sa.select(sa.func.max(campaigns.c.id)).where(
+        campaigns.c.business_id == w.b.business_id)).scalar_one()  # fmt: skip
+    with pytest.raises(NotFound):
+        segments_data.load_campaign_audience(conn, actor=w.a, campaign_id=b_campaign,
+                                             now=VISIT_AT)  # fmt: skip
+    with pytest.raises(NotFound):
+        campaigns_data.record_campaign_sent(conn, actor=w.a, campaign_id=b_campaign,
+                                            enqueued=1, skipped=0)  # fmt: skip
+    conn.execute(customers.update().where(customers.c.id == w.a_customer)
+                 .values(tags=["shared-tag"]))  # fmt: skip
+    assert segments_data.count_customer_tags(conn, actor=w.a) == {"shared-tag": 1}
+    found = segments_data.customers_with_tags(conn, actor=w.a, tags=["shared-tag", "b-only"])
+    assert found == [w.a_customer]
+    mine = campaigns_data.create_campaign_draft(
+        conn, actor=w.a, name="A's", kind="win_back", channel="sms",
+        segment={"customer_ids": [w.a_customer]},
+    )  # fmt: skip
+    audience = segments_data.load_campaign_audience(conn, actor=w.a, campaign_id=mine,
+                                                    now=VISIT_AT)  # fmt: skip
+    assert list(audience.customers) == [w.a_customer] and audience.booked == set()
+    campaigns_data.record_campaign_sent(conn, actor=w.a, campaign_id=mine, enqueued=1, skipped=0)
+
+
+def test_a_cannot_reach_b_segments(engine: Engine, world: World) -> None:
+    _seed_b_campaign(engine, world)
+    test_a_cannot_reach_b(engine, world, "segments_are_a_s")

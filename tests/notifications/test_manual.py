@@ -80,6 +80,20 @@ def test_every_skip_reason() -> None:
     assert plan.messages == []
 
 
+def test_an_appointment_reminded_by_another_send_or_rule_is_already_reminded() -> None:
+    appointments = [_appointment(10, 1), _appointment(11, 1), _appointment(12, 1)]
+    reminded = {
+        (10, "sms", "reminder"),  # the automatic 24 h SMS is queued or out
+        (11, "email", "reminder"),  # another channel: still due by SMS
+        (12, "sms", "confirmation"),  # another kind: still due
+    }
+    plan = _plan(appointments, reminded=reminded)
+    assert [(s.appointment_id, s.reason) for s in plan.skipped] == [(10, SKIP_ALREADY_REMINDED)]
+    assert [m.appointment_id for m in plan.messages] == [11, 12]
+    assert [m.appointment_id for m in _plan(appointments, reminded=reminded,
+                                            kind="confirmation").messages] == [10, 11]  # fmt: skip
+
+
 def test_email_channel_checks_email_consent() -> None:
     plan = _plan([_appointment(1, 1), _appointment(2, 3)], channel="email")
     assert [m.recipient for m in plan.messages] == ["lena@example.com"]

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from auth.roles import Actor
 from data.db import read_conn, write_tx
 from data.outbox import load_outbox
+from data.reminders import load_reminder_inputs
 from data.schema import appointments, customers, notifications
 from notifications.console import ConsoleSender
 from notifications.dispatcher import dispatch_once
@@ -156,3 +157,28 @@ def test_a_high_no_show_risk_gets_one_extra_sms_two_hours_before(
     assert VISIT - extra[0]["scheduled_at"] == timedelta(hours=2)
     again = schedule_reminders(engine, actor=actor, now=NOW, quiet=QUIET, models_dir=tmp_path)
     assert again.enqueued == 0  # idempotent like the others
+
+
+def test_reminder_inputs_say_which_appointments_are_already_reminded(
+    engine: sa.Engine, salon: dict
+) -> None:
+    actor = salon["actor"]
+    schedule_reminders(engine, actor=actor, now=NOW, quiet=QUIET)
+    window = {"start": VISIT - timedelta(hours=1), "end": VISIT + timedelta(hours=3)}
+    with read_conn(engine) as conn:
+        inputs = load_reminder_inputs(conn, actor=actor, **window)
+    assert inputs.reminded == {
+        (salon["ada"], "sms", "reminder"),
+        (salon["ada"], "email", "reminder"),
+    }
+    assert len(inputs.already) == 2
+    first = inputs.appointments[0]
+    assert first["id"] == salon["ada"] and first["staff_id"] and first["service_id"]
+    with write_tx(engine) as conn:  # cancelled: the queued reminders are withdrawn
+        conn.execute(appointments.update().where(appointments.c.id == salon["ada"]).values(
+            status="cancelled", cancelled_at=NOW, updated_at=NOW,
+        ))  # fmt: skip
+    schedule_reminders(engine, actor=actor, now=NOW, quiet=QUIET)
+    with read_conn(engine) as conn:
+        inputs = load_reminder_inputs(conn, actor=actor, **window)
+    assert inputs.reminded == set() and len(inputs.already) == 2  # keys stay used
