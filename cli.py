@@ -39,7 +39,7 @@ __all__ = ["app"]
 @app.command()
 def migrate() -> None:
     """Create or upgrade the database schema to the latest migration."""
-    engine = _engine()
+    engine = _engine(require_current=False)
     state = upgrade_to_head(engine)
     typer.echo(f"database at migration {state.current} ({engine.dialect.name})")
 

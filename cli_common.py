@@ -44,14 +44,24 @@ def _settings() -> Settings:
         raise _fail(f"invalid setting: {first_error(exc)}") from None
 
 
-def _engine():  # type: ignore[no-untyped-def]
+def _engine(*, require_current: bool = True):  # type: ignore[no-untyped-def]
+    """The engine of DATABASE_URL, connected. Unless `require_current` is False (only
+    `migrate` says so), a database behind the newest migration is refused with the
+    command that fixes it, instead of failing later on a missing table or column."""
+    from data.migrate import migration_state
+
     settings = _settings()
     try:
         engine = make_engine(settings.database_url)
         check_connection(engine)
+        state = migration_state(engine) if require_current else None
     except (DatabaseConfigError, DatabaseUnavailable) as exc:
         url = redact_url(settings.database_url)
         raise _fail(f"cannot use DATABASE_URL={url}: {exc}") from None
+    if state is not None and not state.is_current:
+        found = state.current or "no schema"
+        raise _fail(f"the database is at migration {found}, this version needs {state.head}: "
+                    "run `python cli.py migrate` first")  # fmt: skip
     return engine
 
 

@@ -112,3 +112,24 @@ def test_unreachable_database_names_the_setting(monkeypatch: pytest.MonkeyPatch)
     result = runner.invoke(app, ["migrate"])
     assert result.exit_code == 1
     assert "DATABASE_URL=" in result.output and "topsecret" not in result.output
+
+
+def test_a_database_behind_the_schema_is_refused_with_the_fix(db_url: str) -> None:
+    from alembic import command
+
+    from data.migrate import _config
+
+    fresh = runner.invoke(app, ["remind", "schedule", "--all"])
+    assert fresh.exit_code == 1
+    assert "at migration no schema" in fresh.output and "cli.py migrate" in fresh.output
+    engine, config = make_engine(db_url), _config()
+    with engine.begin() as conn:  # as a database left by an older version would be
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0003")
+    engine.dispose()
+    behind = runner.invoke(app, ["users", "list"])
+    assert behind.exit_code == 1 and "at migration 0003" in behind.output
+    assert "Traceback" not in behind.output
+    _ok("migrate")
+    after = runner.invoke(app, ["users", "list"])  # past the check: no business yet
+    assert "migration" not in after.output and "name the business" in after.output
