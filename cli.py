@@ -283,6 +283,7 @@ def _echo_report(report) -> None:  # type: ignore[no-untyped-def]
 
 
 import cli_forecast  # noqa: E402, F401 - registers `forecast`
+import cli_inbound  # noqa: E402, F401 - registers `remind reply`
 import cli_remind  # noqa: E402, F401 - registers `remind`
 import cli_reports  # noqa: E402, F401 - registers `export` and `kpis`
 import cli_retention  # noqa: E402, F401 - registers `churn` and `noshow`
