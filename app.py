@@ -33,6 +33,8 @@ SECTIONS: dict[str, list[tuple[str, str, str, Permission | None]]] = {
         ("app_pages/bookings.py", "Bookings", ":material/list_alt:", P.MANAGE_BOOKINGS),
         ("app_pages/customers.py", "Customers", ":material/contacts:", P.MANAGE_BOOKINGS),
         ("app_pages/notification_panel.py", "Notifications", ":material/sms:", P.MANAGE_BOOKINGS),
+        ("app_pages/message_templates.py", "Message templates", ":material/edit_note:",
+         P.MANAGE_BOOKINGS),
     ],
     "Admin": [
         ("app_pages/admin_business.py", "Business settings", ":material/store:", P.MANAGE_BUSINESS),

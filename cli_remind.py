@@ -5,6 +5,8 @@ business's rules make due in the next 48 hours. `run` does that and then sends w
 due, through Twilio and SMTP when they are configured, else into the outbox only (the
 console provider: nothing leaves the machine). A demo business always uses the console.
 Without --once, `run` repeats every --interval seconds until stopped.
+`status` asks Twilio what became of recent SMS (delivered, or not) and records it; without
+Twilio in use (not configured, or a demo business) there is nothing to ask and it says so.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import typer
@@ -62,6 +64,65 @@ def remind_run_command(
         if once:
             return
         time.sleep(interval)
+
+
+@remind_app.command("status")
+def remind_status_command(
+    business: BusinessArg = None,
+    all_businesses: AllArg = False,
+    since_hours: Annotated[int, typer.Option(min=1, help="Sends of the last N hours.")] = 168,
+    limit: Annotated[int, typer.Option(min=1, max=5000, help="Messages per business.")] = 200,
+    as_json: JsonOption = False,
+) -> None:
+    """Refresh the delivery status of recent Twilio SMS from Twilio (delivered / failed)."""
+    engine = _engine()
+    since = datetime.now(UTC) - timedelta(hours=since_hours)
+    ids = _business_ids(engine, business, all_businesses)
+    reports = [_refresh_delivery(engine, business_id, since, limit) for business_id in ids]
+    if as_json:
+        typer.echo(json.dumps({"since": since.isoformat(), "businesses": reports}, indent=2))
+        return
+    for row in reports:
+        typer.echo(f"business {row['business_id']}: {_describe_refresh(row)}")
+
+
+def _refresh_delivery(engine: Any, business_id: int, since: datetime, limit: int) -> dict[str, Any]:
+    """One business's refresh: {"business_id", "sms_path", "refreshed", and the
+    DeliveryRefresh counts when Twilio is the SMS sender}."""
+    sms, path = _sms_sender(engine, business_id)
+    report: dict[str, Any] = {"business_id": business_id, "sms_path": path}
+    if sms is None:
+        return report | {"refreshed": False}
+    from notifications.delivery import refresh_delivery_statuses  # loads the Twilio SDK
+
+    actor = Actor.operator(business_id=business_id, label="cli:remind")
+    refresh = refresh_delivery_statuses(
+        engine, actor=actor, sender_or_client=sms, since=since, limit=limit
+    )
+    return report | {"refreshed": True, **asdict(refresh)}
+
+
+def _sms_sender(engine: Any, business_id: int) -> tuple[Any, str]:
+    """(the business's Twilio sender or None, the SMS path text) from the settings."""
+    from data.business import load_business
+    from notifications.senders import build_senders
+
+    with read_conn(engine) as conn:
+        is_demo = bool(load_business(conn, business_id=business_id)["is_demo"])
+    senders = build_senders(_settings(), is_demo=is_demo)
+    sms = senders.by_channel.get("sms")
+    twilio = sms if sms is not None and sms.name == "twilio" else None
+    return twilio, senders.paths["sms"]
+
+
+def _describe_refresh(row: dict[str, Any]) -> str:
+    if not row["refreshed"]:
+        return f"nothing to refresh: SMS goes to {row['sms_path'].removeprefix('SMS: ')}"
+    return (
+        f"{row['checked']} checked, {row['delivered']} delivered, {row['failed']} not "
+        f"delivered, {row['pending']} still on their way, {row['unknown']} unknown, "
+        f"{row['stale']} already recorded"
+    )
 
 
 def _schedule(engine: Any, business_id: int) -> dict[str, Any]:

@@ -15,7 +15,6 @@ from auth.roles import Permission
 from data.catalog import list_services, list_staff
 from data.db import read_conn
 from data.reminders import ReminderInputs
-from data.schema import NOTIFICATION_STATUSES
 from data.types import utcnow
 from notifications.manual import build_manual_rows, build_send_id, plan_manual_messages
 from notifications.planning import UPCOMING_STATUSES, BusinessContext, Skipped
@@ -24,6 +23,7 @@ from notifications.templates import TemplateProblem, build_variables, render_tem
 from scheduling.timezones import local_day_bounds, local_today
 from ui import notifications_data as nd
 from ui.campaign_panel import SendContext, render_campaign_send
+from ui.notification_history import render_history
 from ui.send_widgets import describe, progress_bar, render_before_sending, render_rendered
 from ui.session import after_write, current_business, get_engine, require_permission, show_flash
 
@@ -119,26 +119,6 @@ def render_send(rows: list[dict[str, Any]]) -> None:
     st.rerun()
 
 
-def render_outbox() -> None:
-    st.subheader("Outbox")
-    status = st.selectbox("Status", ["all", *NOTIFICATION_STATUSES], key="nt_outbox_status")
-    counts, table = nd.load_outbox_table(
-        ACTOR, ENGINE, status=None if status == "all" else status, tz=TZ
-    )
-    for column, (name, count) in zip(st.columns(len(counts)), counts.items(), strict=True):
-        column.metric(name.capitalize(), f"{count:,}")
-    if table.empty:
-        st.caption("No messages.")
-        return
-    st.dataframe(table, hide_index=True)
-    failed = table.loc[table["Status"] == "failed", "Id"].astype(int).tolist()
-    if st.button(f"Retry failed ({len(failed)})", key="nt_retry", disabled=not failed):
-        requeued, report = nd.retry_failed(ACTOR, ENGINE, message_ids=failed, senders=SENDERS,
-                                           progress=progress_bar())  # fmt: skip
-        after_write(f"{requeued} failed messages queued again. Dispatch: {describe(report)}.")
-        st.rerun()
-
-
 def render_automatic() -> None:
     st.subheader("Automatic reminders")
     try:
@@ -178,5 +158,5 @@ elif (audience := render_audience()) is not None:
     render_before_sending(len(rows), [skip.reason for skip in skipped], quiet=QUIET, tz=TZ,
                           now=utcnow())  # fmt: skip
     render_send(rows)
-render_outbox()
+render_history(ACTOR, ENGINE, business=BUSINESS, senders=SENDERS, progress_factory=progress_bar)
 render_automatic()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -11,6 +12,7 @@ from auth.roles import Actor, Permission
 from data.audit import record_audit
 from data.schema import businesses
 from data.types import utcnow
+from notifications.rules import RuleSetting, dump_rule_settings, parse_rule_settings
 from scheduling.business import BookingPolicySettings, BusinessSettings, validate_slug
 
 
@@ -75,6 +77,16 @@ def save_business_settings(conn: Connection, *, actor: Actor, settings: Business
 def save_booking_policy(conn: Connection, *, actor: Actor, policy: BookingPolicySettings) -> bool:
     """Update minimum notice, days ahead and slot step. Returns False when nothing changed."""
     return _update_business(conn, actor=actor, values=policy.model_dump())
+
+
+def save_reminder_rules(conn: Connection, *, actor: Actor, rules: Sequence[RuleSetting]) -> bool:
+    """Replace the automatic reminder rules (owners: MANAGE_BUSINESS) with `rules`, stored
+    as dump_rule_settings(rules). ValueError with parse_rule_settings' message when the set
+    is invalid (channel, offset outside 15 minutes to 14 days, a duplicate, too many rules,
+    an offset that is not a whole number of minutes). False when nothing changed."""
+    actor.require(Permission.MANAGE_BUSINESS)
+    stored = dump_rule_settings(parse_rule_settings(dump_rule_settings(rules)))  # checked
+    return _update_business(conn, actor=actor, values={"reminder_rules": stored})
 
 
 def _update_business(conn: Connection, *, actor: Actor, values: dict[str, Any]) -> bool:

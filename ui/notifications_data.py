@@ -1,5 +1,5 @@
 """Glue behind the Notifications page: the audience, templates, sending with a progress
-callback, the outbox and the automatic reminders. Not cached: every read is small and
+callback, and the automatic reminders. Not cached: every read is small and
 the outbox must show a send at once. Writes run in their own short transactions."""
 
 from __future__ import annotations
@@ -9,12 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import pandas as pd
 from sqlalchemy.engine import Engine
 
 from auth.roles import Actor
 from data.db import read_conn, write_tx
-from data.outbox import count_by_status, enqueue_messages, load_outbox, requeue_failed
+from data.outbox import enqueue_messages, requeue_failed
 from data.reminders import ReminderInputs, load_reminder_inputs
 from data.templates import ensure_default_templates, list_templates
 from data.types import utcnow
@@ -26,12 +25,6 @@ from notifications.senders import Senders, build_senders
 from ui.session import get_settings
 
 Progress = Callable[[int, int], None]
-OUTBOX_LIMIT = 200
-OUTBOX_COLUMNS = {"id": "Id", "created_at": "Created", "channel": "Channel",
-                  "recipient": "Recipient", "template_kind": "Kind", "variant": "Variant",
-                  "status": "Status", "status_reason": "Reason", "attempts": "Attempts",
-                  "provider": "Provider", "sent_at": "Sent",
-                  "last_error": "Last error"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -149,16 +142,3 @@ def load_rule_labels(business: dict[str, Any]) -> list[str]:
     """ "24 h before by SMS", with " (off)" for inactive rules; ValueError if unreadable."""
     settings = parse_rule_settings(business["reminder_rules"])
     return [s.label + ("" if s.active else " (off)") for s in settings]
-
-
-def load_outbox_table(
-    actor: Actor, engine: Engine, *, status: str | None, tz: str
-) -> tuple[dict[str, int], pd.DataFrame]:
-    """Counts by status and the newest OUTBOX_LIMIT rows (no bodies), times local."""
-    with read_conn(engine) as conn:
-        counts = count_by_status(conn, actor=actor)
-        rows = load_outbox(conn, actor=actor, status=status, limit=OUTBOX_LIMIT)
-    table = pd.DataFrame(rows, columns=list(OUTBOX_COLUMNS))
-    for column in ("created_at", "sent_at"):
-        table[column] = pd.to_datetime(table[column], utc=True).dt.tz_convert(tz)
-    return counts, table.rename(columns=OUTBOX_COLUMNS)

@@ -154,10 +154,10 @@ def test_retry_requeues_and_sends_a_failed_message(
         [message_id] = conn.execute(sa.select(N.id).where(N.idempotency_key == "b1:test:retry"))
         assert record_failed(conn, message_id=message_id[0], error="boom", reason="test")
     at = _open(demo, Role.OWNER, monkeypatch)
-    at.selectbox(key="nt_outbox_status").select("failed").run()
+    at.selectbox(key="nh_status").select("failed").run()
     table = next(d.value for d in at.dataframe if "Recipient" in d.value.columns)
     assert set(table["Status"]) == {"failed"} and "Body" not in table.columns
-    retry = at.button(key="nt_retry")
+    retry = at.button(key="nh_retry")
     assert retry.label == f"Retry failed ({len(table)})" and not retry.disabled
     retry.click().run()
     assert not at.exception, at.exception

@@ -26,6 +26,7 @@ PAGES: dict[str, tuple[str, set[Role]]] = {
     "app_pages/bookings.py": ("Bookings", {Role.OWNER, Role.STAFF}),
     "app_pages/customers.py": ("Customers", {Role.OWNER, Role.STAFF}),
     "app_pages/notification_panel.py": ("Notifications", {Role.OWNER, Role.STAFF}),
+    "app_pages/message_templates.py": ("Message templates", {Role.OWNER, Role.STAFF}),
     "app_pages/admin_business.py": ("Business settings", {Role.OWNER}),
     "app_pages/admin_team.py": ("Team & services", {Role.OWNER}),
     "app_pages/admin_import.py": ("Import", {Role.OWNER}),

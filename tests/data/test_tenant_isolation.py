@@ -838,6 +838,94 @@ def test_a_cannot_reach_b_reminder_inputs(engine: Engine, world: World) -> None:
     test_a_cannot_reach_b(engine, world, "reminder_inputs_are_a_s")
 
 
+# --- reminder rules (issue 7) --------------------------------------------------------------
+# Appended: business.save_reminder_rules; its probe runs in `test_a_cannot_change_b_rules`.
+
+from notifications.rules import RuleSetting  # noqa: E402
+
+
+@probe(business.save_reminder_rules)
+def reminder_rules_change_only_a(conn: Connection, w: World) -> None:
+    rules = [RuleSetting("email", 2880), RuleSetting("sms", 45, active=False)]
+    assert business.save_reminder_rules(conn, actor=w.a, rules=rules)
+    stored = business.load_business(conn, business_id=w.a.business_id)["reminder_rules"]
+    assert [(r["channel"], r["offset_minutes"]) for r in stored] == [("email", 2880), ("sms", 45)]
+
+
+def test_a_cannot_change_b_rules(engine: Engine, world: World) -> None:
+    test_a_cannot_reach_b(engine, world, "reminder_rules_change_only_a")
+
+
+# --- notification history (issue 7, item 5) ------------------------------------------------
+# Appended: B gets a campaign with a sent message, a sent reminder for its appointment and
+# a forged sent reminder pointing at A's appointment (inserted directly: the data layer
+# refuses it), so A's outcomes would show a reminder that is not A's.
+
+from data import notification_stats as history_data  # noqa: E402
+
+PROBED_MODULES = (*PROBED_MODULES, history_data)
+
+
+def _history_appointment(conn: Connection, business_id: int) -> int:
+    query = sa.select(appointments.c.id).where(appointments.c.business_id == business_id)
+    return int(conn.execute(query).scalar_one())
+
+
+def _seed_b_history(engine: Engine, w: World) -> None:
+    b = w.b.business_id
+    with write_tx(engine) as conn:
+        campaign = campaigns_data.create_campaign_draft(
+            conn, actor=w.b, name="B's history", kind="win_back", channel="sms", segment={}
+        )
+        b_visit = _history_appointment(conn, b)
+        a_visit = _history_appointment(conn, w.a.business_id)
+        outbox_data.enqueue_messages(conn, actor=w.b, messages=[
+            _message(b, "history:campaign", w.b_customer) | {"campaign_id": campaign},
+            _message(b, "history:reminder", w.b_customer) | {"appointment_id": b_visit},
+        ])  # fmt: skip
+        claimed = outbox_data.claim_due(
+            conn, now=OUTBOX_AT, limit=10, lease=timedelta(minutes=5), business_id=b
+        )
+        for row in claimed:
+            outbox_data.record_sent(
+                conn, message_id=row["id"], provider="console",
+                provider_message_id=f"c{row['id']}", now=APPOINTMENT_AT,
+            )  # fmt: skip
+        forged = _message(b, "history:forged", w.b_customer) | {
+            "business_id": b, "appointment_id": a_visit, "status": "sent", "variant": "Z",
+            "sent_at": APPOINTMENT_AT - timedelta(hours=2), "created_at": OUTBOX_AT,
+            "updated_at": OUTBOX_AT,
+        }  # fmt: skip
+        conn.execute(outbox_table.insert().values(**forged))
+
+
+@probe(history_data.load_outbox_page, history_data.campaign_message_counts,
+       history_data.load_reminder_outcomes)  # fmt: skip
+def notification_history_is_a_s(conn: Connection, w: World) -> None:
+    b_ids = set(_b_messages(conn, w))
+    assert len(b_ids) == 3
+    listed = history_data.load_outbox_page(conn, actor=w.a, limit=1_000)
+    assert {row["id"] for row in listed}.isdisjoint(b_ids)
+    b_campaign = conn.execute(
+        sa.select(campaigns.c.id).where(campaigns.c.business_id == w.b.business_id)
+    ).scalar_one()
+    assert history_data.load_outbox_page(conn, actor=w.a, campaign_id=b_campaign) == []
+    assert history_data.campaign_message_counts(conn, actor=w.a) == {}
+    day = timedelta(days=1)
+    outcomes = history_data.load_reminder_outcomes(
+        conn, actor=w.a, since=APPOINTMENT_AT - day, until=APPOINTMENT_AT + day,
+        now=APPOINTMENT_AT + day,
+    )  # fmt: skip
+    a_visit = _history_appointment(conn, w.a.business_id)
+    assert outcomes["appointment_id"].tolist() == [a_visit]  # no B visit, no B reminder
+    assert outcomes["channel"].isna().all()
+
+
+def test_a_cannot_reach_b_notification_history(engine: Engine, world: World) -> None:
+    _seed_b_history(engine, world)
+    test_a_cannot_reach_b(engine, world, "notification_history_is_a_s")
+
+
 # --- campaign sends and segments (issue 7) -------------------------------------------------
 # Appended: data.segments and campaigns.record_campaign_sent; B gets a campaign of its own
 # first (and B's customer a tag), then every probe runs in `test_a_cannot_reach_b_segments`.
