@@ -120,7 +120,7 @@ def render_campaign(view: RetentionView, band: str, selected: list[int]) -> None
     ids = selected or in_band
     who = f"the {len(selected)} selected customers" if selected else (
         f"all {len(in_band):,} customers in the {BAND_LABELS[band]} band")  # fmt: skip
-    st.caption(f"Audience: {who}. Drafts are sent from the Notifications page (coming).")
+    st.caption(f"Audience: {who}. Send the draft from Notifications → A customer segment.")
     default = show.default_campaign_name(band, selected=len(selected), today=local_today(TZ))
     name = st.text_input(
         "Campaign name", default,
