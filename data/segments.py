@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -95,3 +96,38 @@ def _tag_lists(conn: Connection, actor: Actor) -> list[list[Any]]:
 def _chunks(ids: Sequence[int]) -> list[list[int]]:
     values = list(ids)
     return [values[i : i + CHUNK] for i in range(0, len(values), CHUNK)]
+
+
+def customers_for_window(
+    conn: Connection,
+    *,
+    actor: Actor,
+    weekday: int,
+    start_hour: int,
+    end_hour: int,
+    tz: str,
+    since: datetime,
+    now: datetime,
+) -> list[int]:
+    """Customers who came at least once in this local window (weekday 0 = Monday, hours
+    [start_hour, end_hour)) since `since`, and hold no upcoming booking: the audience of a
+    campaign to fill that window. Unmerged customers only; ascending ids."""
+    actor.require(Permission.MANAGE_BOOKINGS)
+    visits = sa.select(A.customer_id, A.starts_at).where(
+        A.business_id == actor.business_id, A.customer_id.is_not(None),
+        A.starts_at >= since, A.starts_at < now, A.status == "completed",
+    )  # fmt: skip
+    zone = ZoneInfo(tz)
+    found = set()
+    for customer_id, starts_at in conn.execute(visits):
+        local = starts_at.astimezone(zone)
+        if local.weekday() == weekday and start_hour <= local.hour < end_hour:
+            found.add(int(customer_id))
+    booked = sa.select(A.customer_id).where(
+        A.business_id == actor.business_id, A.starts_at > now, A.status.in_(UPCOMING)
+    )
+    merged = sa.select(C.id).where(C.business_id == actor.business_id,
+                                   C.merged_into_id.is_not(None))  # fmt: skip
+    found -= {int(i) for i in conn.execute(booked).scalars() if i is not None}
+    found -= set(conn.execute(merged).scalars())
+    return sorted(found)

@@ -28,6 +28,7 @@ from data.db import read_conn
 from scheduling.catalog import format_money, to_local, to_utc
 from scheduling.timezones import local_today
 from ui.session import after_write, get_engine
+from ui.slot_suggestions import render_slot_suggestions
 
 BOOKING_ERRORS = (BookingRejected, SlotTaken, NotFound, ValueError, LookupError)
 ANY_STAFF = 0
@@ -148,6 +149,11 @@ def render_new_booking(
     service_id = st.selectbox("Service", list(services), format_func=services.get, key="nb_service")
     staff_id = st.selectbox("Staff", list(staff_names), format_func=staff_names.get, key="nb_staff")
     customer_id = render_customer_picker(actor, key="nb_customer")
+    if customer_id is not None:
+        render_slot_suggestions(
+            actor, business, customer_id=customer_id, service_id=service_id,
+            staff_id=staff_id or None, staff_names=staff_names,
+        )  # fmt: skip
     start_local = to_local(prefill, tz) if prefill else None
     after_day = st.date_input(
         "From", value=start_local.date() if start_local else local_today(tz), key="nb_after"

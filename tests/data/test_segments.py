@@ -16,7 +16,12 @@ from data.campaigns import create_campaign_draft, list_campaigns, record_campaig
 from data.db import read_conn, write_tx
 from data.outbox import enqueue_messages
 from data.schema import appointments, audit_log, campaigns, customers
-from data.segments import count_customer_tags, customers_with_tags, load_campaign_audience
+from data.segments import (
+    count_customer_tags,
+    customers_for_window,
+    customers_with_tags,
+    load_campaign_audience,
+)
 from tests.factories import make_account, make_business, make_customer, make_service, make_staff
 
 NOW = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
@@ -129,3 +134,24 @@ def test_analysts_and_other_businesses_are_refused(engine: sa.Engine, world: Wor
         conn.execute(campaigns.update().values(status="cancelled"))
     with write_tx(engine) as conn, pytest.raises(ValueError, match="cancelled"):
         record_campaign_sent(conn, actor=w.staff, campaign_id=w.campaign, enqueued=1, skipped=0)
+
+
+def test_a_window_audience_is_who_came_then_and_holds_no_booking(
+    engine: sa.Engine, world: World, business: int
+) -> None:
+    w = world
+    past = NOW - timedelta(days=3)  # Ada's completed visit: Friday 1 May 2026, 11:00 Berlin
+    with write_tx(engine) as conn:
+        _book(conn, business, w.bob, past, "completed")  # Bob came too, but has booked again
+        _book(conn, business, w.cleo, past, "completed")  # Cleo was merged away
+    berlin = {"weekday": 4, "tz": "Europe/Berlin", "since": NOW - timedelta(days=365), "now": NOW}
+    with read_conn(engine) as conn:
+        found = customers_for_window(conn, actor=w.staff, start_hour=10, end_hour=12, **berlin)
+        assert found == [w.ada]
+        assert customers_for_window(conn, actor=w.staff, start_hour=12, end_hour=14, **berlin) == []
+        utc = {**berlin, "tz": "UTC"}  # 09:00 UTC: the same instant in another zone's hours
+        assert customers_for_window(conn, actor=w.staff, start_hour=9, end_hour=10, **utc) == [
+            w.ada
+        ]
+        with pytest.raises(PermissionDenied):
+            customers_for_window(conn, actor=w.analyst, start_hour=10, end_hour=12, **berlin)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from types import ModuleType
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
@@ -974,3 +975,72 @@ def segments_are_a_s(conn: Connection, w: World) -> None:
 def test_a_cannot_reach_b_segments(engine: Engine, world: World) -> None:
     _seed_b_campaign(engine, world)
     test_a_cannot_reach_b(engine, world, "segments_are_a_s")
+
+
+# --- window audiences (issue 8) -------------------------------------------------------------
+
+
+@probe(segments_data.customers_for_window)
+def window_audience_is_a_s(conn: Connection, w: World) -> None:
+    local = VISIT_AT.astimezone(ZoneInfo(TZ))
+    _book_visit(conn, w.a.business_id, w.a_staff, w.a_service, w.a_customer)
+    found = segments_data.customers_for_window(
+        conn, actor=w.a, weekday=local.weekday(), start_hour=local.hour,
+        end_hour=local.hour + 1, tz=TZ, since=VISIT_AT - timedelta(days=1),
+        now=VISIT_AT + timedelta(days=1),
+    )  # fmt: skip
+    assert found == [w.a_customer]
+
+
+def test_a_cannot_reach_b_window_audience(engine: Engine, world: World) -> None:
+    with write_tx(engine) as conn:  # B's customer came in the same window
+        _book_visit(conn, world.b.business_id, world.b_staff, world.b_service, world.b_customer)
+    test_a_cannot_reach_b(engine, world, "window_audience_is_a_s")
+
+
+# --- slot suggestions (issue 8, item 5) ----------------------------------------------------
+# Appended: data.slot_hints. B gets a completed visit of its customer on Monday 20 July at
+# 14:00 local (A's staff is free then) first; the probe runs in
+# `test_a_cannot_reach_b_slot_hints`.
+
+from data import slot_hints as slot_hints_data  # noqa: E402
+
+PROBED_MODULES = (*PROBED_MODULES, slot_hints_data)
+SLOT_HINTS_B_VISIT = datetime(2026, 7, 20, 12, tzinfo=UTC)  # Monday 14:00 in Berlin
+
+
+@probe(slot_hints_data.load_customer_visit_pattern, slot_hints_data.load_idle_profile,
+       slot_hints_data.find_slots_ahead)  # fmt: skip
+def slot_hints_are_a_s(conn: Connection, w: World) -> None:
+    with pytest.raises(NotFound):
+        slot_hints_data.load_customer_visit_pattern(conn, actor=w.a, customer_id=w.b_customer)
+    _book_visit(conn, w.a.business_id, w.a_staff, w.a_service, w.a_customer)
+    pattern = slot_hints_data.load_customer_visit_pattern(conn, actor=w.a, customer_id=w.a_customer)
+    assert [visit["starts_at"] for visit in pattern.visits] == [VISIT_AT]
+    # A's week of 20 July: A's stylist works Monday 09-17, booked 11:00-12:00 (APPOINTMENT_AT);
+    # B's stylist, B's booking at the same time and B's visit at 14:00 must not count.
+    idle = slot_hints_data.load_idle_profile(conn, actor=w.a, weeks=1, today=date(2026, 7, 27))
+    assert idle == {(0, hour): 0.0 if hour == 11 else 1.0 for hour in range(9, 17)}
+    for service_id, staff_id in ((w.b_service, None), (w.a_service, w.b_staff)):
+        with pytest.raises(NotFound):
+            slot_hints_data.find_slots_ahead(
+                conn, actor=w.a, service_id=service_id, staff_id=staff_id,
+                now=datetime(2026, 7, 19, 12, tzinfo=UTC),
+            )  # fmt: skip
+    slots = slot_hints_data.find_slots_ahead(
+        conn, actor=w.a, service_id=w.a_service, days=2, now=datetime(2026, 7, 19, 12, tzinfo=UTC)
+    )
+    starts = {slot.start for slot in slots}
+    assert {slot.staff_id for slot in slots} == {w.a_staff}
+    assert SLOT_HINTS_B_VISIT in starts and APPOINTMENT_AT not in starts
+
+
+def test_a_cannot_reach_b_slot_hints(engine: Engine, world: World) -> None:
+    with write_tx(engine) as conn:
+        conn.execute(appointments.insert().values(
+            business_id=world.b.business_id, staff_id=world.b_staff, service_id=world.b_service,
+            customer_id=world.b_customer, starts_at=SLOT_HINTS_B_VISIT,
+            ends_at=SLOT_HINTS_B_VISIT + timedelta(hours=1), status="completed",
+            price_cents=3000, created_at=SLOT_HINTS_B_VISIT, updated_at=SLOT_HINTS_B_VISIT,
+        ))  # fmt: skip
+    test_a_cannot_reach_b(engine, world, "slot_hints_are_a_s")
