@@ -22,10 +22,17 @@ from notifications.senders import CHANNEL_LABELS
 from notifications.templates import TemplateProblem, build_variables, render_template
 from scheduling.timezones import local_day_bounds, local_today
 from ui import notifications_data as nd
-from ui.campaign_panel import SendContext, render_campaign_send
+from ui.campaign_panel import WINDOW_KEY, SendContext, render_campaign_send
 from ui.notification_history import render_history
 from ui.send_widgets import describe, progress_bar, render_before_sending, render_rendered
-from ui.session import after_write, current_business, get_engine, require_permission, show_flash
+from ui.session import (
+    after_write,
+    current_business,
+    get_engine,
+    require_permission,
+    show_flash,
+    take_handoff,
+)
 
 
 def render_paths() -> None:
@@ -146,6 +153,9 @@ SENDERS, QUIET = nd.load_senders(BUSINESS), nd.load_quiet_hours()
 st.title("Notifications")
 show_flash()
 render_paths()
+if (handed := take_handoff("app_pages/notification_panel.py")).get("weekday"):
+    st.session_state["nt_source"] = "segment"  # a Recommendations link: fill a quiet window
+    st.session_state[WINDOW_KEY] = handed
 SOURCES = {"appointments": "Upcoming appointments", "segment": "A customer segment (campaign)"}
 source = st.radio("Send to", list(SOURCES), format_func=SOURCES.get, horizontal=True,
                   key="nt_source")  # fmt: skip

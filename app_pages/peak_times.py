@@ -15,7 +15,7 @@ from reports.forecasts import ForecastOutcome, ForecastRequest
 from scheduling.timezones import local_today
 from ui.analytics_data import load_filter_options, read_analytics_version
 from ui.forecast_data import fit_forecast, load_stored_forecast
-from ui.session import current_business, get_engine, require_permission
+from ui.session import current_business, get_engine, require_permission, take_handoff
 
 SCOPES = {"business": "Whole business", "staff": "Staff member", "service": "Service"}
 PRIOR_SCALES = (0.01, 0.05, 0.1, 0.3, 0.5)
@@ -93,6 +93,10 @@ def render_heatmap_and_peaks(outcome: ForecastOutcome) -> None:
 
 def render_staffing(outcome: ForecastOutcome) -> None:
     st.subheader("Does the rota fit?")
+    focus = st.session_state.pop("pk_focus", {})  # left by a Recommendations action link
+    if focus.get("weekday"):
+        span = f"{focus['weekday']} {focus.get('start', '')}–{focus.get('end', '')}".strip("–")
+        st.info(f"From Recommendations: look at {span} below.")
     staffing, suggestions = outcome.staffing()
     if not suggestions:
         st.info("Scheduled hours match the expected demand: no shift changes suggested.")
@@ -126,6 +130,8 @@ business = current_business(actor)
 engine, today = get_engine(), local_today(business["timezone"])
 version = read_analytics_version(actor, engine)
 st.title("Peak times")
+if handed := take_handoff("app_pages/peak_times.py"):
+    st.session_state["pk_focus"] = handed  # shown once the forecast is on screen
 st.caption(f"Local time ({business['timezone']}); holidays of {business['country']}.")
 request = choose_request(load_filter_options(actor, engine, version=version))
 outcome = load_stored_forecast(actor, engine, request, today=today, version=version)

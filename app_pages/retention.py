@@ -19,7 +19,14 @@ from scheduling.catalog import format_money
 from scheduling.timezones import local_today
 from ui import retention_data as rd
 from ui.analytics_data import load_filter_options, read_analytics_version
-from ui.session import after_write, current_business, get_engine, require_permission, show_flash
+from ui.session import (
+    after_write,
+    current_business,
+    get_engine,
+    require_permission,
+    show_flash,
+    take_handoff,
+)
 
 MAX_ROWS = 500
 LEVELS = {"act": st.success, "care": st.warning, "baseline": st.error}
@@ -75,9 +82,14 @@ def render_customers(view: RetentionView) -> tuple[str, list[int]]:
     st.subheader("Customers")
     if not INCLUDE_NAMES:
         st.caption("Customers appear by their external id or #number: names are for owners.")
+    picked = take_handoff("app_pages/retention.py").get("band")
+    if picked in BAND_ORDER:  # from a Recommendations action link
+        st.session_state["ret_band"] = picked
+        st.info(f"From Recommendations: the {BAND_LABELS[picked]} band is picked. Create "
+                "the win-back campaign below.")  # fmt: skip
     band = st.segmented_control(
-        "Band", list(BAND_ORDER), format_func=BAND_LABELS.__getitem__, default="high",
-        required=True, key="ret_band",
+        "Band", list(BAND_ORDER), format_func=BAND_LABELS.__getitem__, required=True,
+        default=None if "ret_band" in st.session_state else "high", key="ret_band",
     ) or "high"  # fmt: skip
     if (in_band := view.scores[view.scores["band"] == band]).empty:
         st.info(f"No customers in the {BAND_LABELS[band]} band.")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -17,6 +18,7 @@ from data.outbox import enqueue_messages
 from data.segments import (
     CampaignAudience,
     count_customer_tags,
+    customers_for_window,
     customers_with_tags,
     load_campaign_audience,
 )
@@ -74,6 +76,42 @@ def create_tag_campaign(
             conn, actor=actor, name=name, kind="win_back", channel=channel, segment=segment
         )
     return campaign_id, len(ids)
+
+
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+WINDOW_LOOKBACK = timedelta(days=365)
+
+
+def window_audience(
+    actor: Actor, engine: Engine, *, window: dict[str, Any], tz: str
+) -> tuple[int, int, int, list[int]]:
+    """(weekday, start hour, end hour, customers) of a window handed over by a
+    Recommendations link ("Tue", "14:00", "17:00"): who came then in the last year and
+    holds no booking. ValueError for a malformed window."""
+    try:
+        weekday = WEEKDAYS.index(str(window["weekday"]))
+        start = int(str(window["start"]).split(":")[0])
+        end = int(str(window["end"]).split(":")[0]) or 24
+    except (KeyError, ValueError) as exc:
+        raise ValueError(f"not a weekday window: {window}") from exc
+    now = utcnow()
+    hours = {"weekday": weekday, "start_hour": start, "end_hour": end}
+    with read_conn(engine) as conn:
+        ids = customers_for_window(conn, actor=actor, **hours, tz=tz,
+                                   since=now - WINDOW_LOOKBACK, now=now)  # fmt: skip
+    return weekday, start, end, ids
+
+
+def create_window_campaign(
+    actor: Actor, engine: Engine, *, name: str, window: dict[str, Any], ids: list[int],
+    channel: str,
+) -> int:  # fmt: skip
+    """A draft inviting these customers back to fill the window (kind win_back)."""
+    segment = {"source": "recommendation", "window": window, "customer_ids": ids}
+    with write_tx(engine) as conn:
+        return create_campaign_draft(
+            conn, actor=actor, name=name, kind="win_back", channel=channel, segment=segment
+        )
 
 
 def load_campaign_templates(actor: Actor, engine: Engine, *, kind: str) -> list[dict[str, Any]]:

@@ -41,6 +41,7 @@ class SendContext:
 
 def render_campaign_send(ctx: SendContext) -> None:
     """The whole segment path of the page."""
+    render_window_offer(ctx)
     campaigns = cd.load_sendable_campaigns(ctx.actor, ctx.engine)
     render_new_from_tags(ctx)
     if not campaigns:
@@ -163,3 +164,42 @@ def render_new_from_tags(ctx: SendContext) -> None:
             return
         after_write(f"Campaign “{name.strip()}” created for {count} customers.")
         st.rerun()
+
+
+WINDOW_KEY = "nt_window"  # a window handed over by a Recommendations action link
+
+
+def render_window_offer(ctx: SendContext) -> None:
+    """A draft to fill a quiet window, offered when Recommendations sent the user here."""
+    window = st.session_state.get(WINDOW_KEY)
+    if not window:
+        return
+    try:
+        _, _, _, ids = cd.window_audience(ctx.actor, ctx.engine, window=window,
+                                          tz=ctx.context.timezone)  # fmt: skip
+    except ValueError as exc:
+        st.error(f"The window from Recommendations cannot be used: {exc}")
+        st.session_state.pop(WINDOW_KEY, None)
+        return
+    span = f"{window['weekday']} {window['start']}–{window['end']}"
+    with st.container(border=True):
+        st.markdown(f"**From Recommendations: fill {span}.** {len(ids)} customers came in "
+                    "this window in the last year and hold no booking now.")  # fmt: skip
+        channel = st.radio("Channel", CHANNELS, format_func=CHANNEL_LABELS.get,
+                           horizontal=True, key="nt_window_channel")  # fmt: skip
+        left, right = st.columns(2)
+        create = left.button("Create the campaign draft", key="nt_window_create",
+                             type="primary", disabled=not ids)  # fmt: skip
+        if right.button("Not now", key="nt_window_close"):
+            st.session_state.pop(WINDOW_KEY, None)
+            st.rerun()
+    if not create:
+        return
+    campaign_id = cd.create_window_campaign(
+        ctx.actor, ctx.engine, name=f"Fill {span}", window=window, ids=ids,
+        channel=channel or CHANNELS[0],
+    )  # fmt: skip
+    st.session_state.pop(WINDOW_KEY, None)
+    st.session_state["nt_campaign"] = campaign_id
+    after_write(f"Campaign “Fill {span}” created for {len(ids)} customers: review and send it.")
+    st.rerun()

@@ -79,3 +79,18 @@ def show_flash() -> None:
     message = st.session_state.pop(FLASH_KEY, None)
     if message:
         st.success(message)
+
+
+HANDOFF_KEY = "handoff"  # {page path: {field: value}}: a pre-fill for the page opened next
+
+
+def hand_off(page: str, values: dict[str, Any]) -> None:
+    """Leave `values` for `page` (taken once by `take_handoff`), then open it."""
+    st.session_state[HANDOFF_KEY] = {page: values}
+    st.switch_page(page)
+
+
+def take_handoff(page: str) -> dict[str, Any]:
+    """The pre-fill another page left for `page` ({} when none); taken once."""
+    waiting = st.session_state.get(HANDOFF_KEY) or {}
+    return waiting.pop(page, None) or {}
