@@ -26,6 +26,8 @@ SECTIONS: dict[str, list[tuple[str, str, str, Permission | None]]] = {
         ("app_pages/overview.py", "Overview", ":material/monitoring:", P.VIEW_ANALYTICS),
         ("app_pages/peak_times.py", "Peak times", ":material/query_stats:", P.VIEW_ANALYTICS),
         ("app_pages/retention.py", "Retention", ":material/person_remove:", P.VIEW_ANALYTICS),
+        ("app_pages/recommendations.py", "Recommendations", ":material/auto_awesome:",
+         P.VIEW_ANALYTICS),
         ("app_pages/exports.py", "Exports", ":material/download:", P.EXPORT_DATA),
     ],
     "Front desk": [

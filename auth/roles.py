@@ -20,6 +20,7 @@ class Permission(StrEnum):
     MANAGE_BOOKINGS = "manage_bookings"  # calendar, bookings, customers, reminders
     VIEW_ANALYTICS = "view_analytics"
     EXPORT_DATA = "export_data"
+    ACT_ON_RECOMMENDATIONS = "act_on_recommendations"  # generate, mark implemented, dismiss
 
 
 GRANTS: dict[Role, frozenset[Permission]] = {

@@ -37,6 +37,7 @@ PAGES: dict[str, tuple[str, set[Role]]] = {
     "app_pages/overview.py": ("Overview", {Role.OWNER, Role.ANALYST}),
     "app_pages/peak_times.py": ("Peak times", {Role.OWNER, Role.ANALYST}),
     "app_pages/retention.py": ("Retention", {Role.OWNER, Role.ANALYST}),
+    "app_pages/recommendations.py": ("Recommendations", {Role.OWNER, Role.ANALYST}),
     "app_pages/exports.py": ("Exports", {Role.OWNER, Role.ANALYST}),
 }
 

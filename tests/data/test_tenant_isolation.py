@@ -1044,3 +1044,37 @@ def test_a_cannot_reach_b_slot_hints(engine: Engine, world: World) -> None:
             price_cents=3000, created_at=SLOT_HINTS_B_VISIT, updated_at=SLOT_HINTS_B_VISIT,
         ))  # fmt: skip
     test_a_cannot_reach_b(engine, world, "slot_hints_are_a_s")
+
+
+# --- stored recommendations (issue 8) -------------------------------------------------------
+
+from data import suggestions as suggestions_data  # noqa: E402
+from data.schema import ai_suggestions  # noqa: E402
+
+PROBED_MODULES = (*PROBED_MODULES, suggestions_data)
+TENANT_TABLES = (*TENANT_TABLES, ai_suggestions)
+
+
+@probe(suggestions_data.save_run, suggestions_data.find_cached_run,
+       suggestions_data.list_suggestions, suggestions_data.set_suggestion_status)  # fmt: skip
+def suggestions_are_a_s(conn: Connection, w: World) -> None:
+    b_row = conn.execute(sa.select(sa.func.max(ai_suggestions.c.id)).where(
+        ai_suggestions.c.business_id == w.b.business_id)).scalar_one()  # fmt: skip
+    with pytest.raises(NotFound):
+        suggestions_data.set_suggestion_status(conn, actor=w.a, suggestion_id=b_row,
+                                               status="dismissed")  # fmt: skip
+    assert suggestions_data.find_cached_run(conn, actor=w.a, facts_hash="shared",
+                                            engine="rules", model=None) == []  # fmt: skip
+    item = {"category": "marketing", "recommendation": {"title": "A's"}, "evidence": []}
+    suggestions_data.save_run(conn, actor=w.a, items=[item], engine="rules", model=None,
+                              facts_hash="shared")  # fmt: skip
+    listed = suggestions_data.list_suggestions(conn, actor=w.a)
+    assert [row["suggestion_data"]["recommendation"]["title"] for row in listed] == ["A's"]
+
+
+def test_a_cannot_reach_b_suggestions(engine: Engine, world: World) -> None:
+    with write_tx(engine) as conn:
+        item = {"category": "marketing", "recommendation": {"title": "B's"}, "evidence": []}
+        suggestions_data.save_run(conn, actor=world.b, items=[item], engine="rules", model=None,
+                                  facts_hash="shared")  # fmt: skip
+    test_a_cannot_reach_b(engine, world, "suggestions_are_a_s")
