@@ -110,7 +110,7 @@ def test_staff_previews_and_sends_reminders(demo_url: str, monkeypatch: pytest.M
             "Notifications", exact=True
         ).click()
         page.locator("h1").filter(has_text="Notifications").first.wait_for(timeout=30_000)
-        page.get_by_text("will be sent").first.wait_for(timeout=30_000)
+        page.get_by_text("will be sent").first.wait_for(timeout=90_000)
         _settle(page)
         if day != local_today(TZ) + timedelta(days=1):  # tomorrow is closed: the next open day
             _set_range(page, day)

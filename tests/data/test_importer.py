@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import itertools
 import json
-import time
 import tracemalloc
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -831,19 +830,17 @@ def test_progress_reaches_the_end_of_the_file(
 
 
 @pytest.mark.slow
-def test_100k_rows_import_in_under_a_minute(sqlite_engine: Engine, tmp_path: Path) -> None:
+def test_100k_rows_import_completely(sqlite_engine: Engine, tmp_path: Path) -> None:
+    """Scale without a timing: the speed target is bench/import_bench.py's to measure."""
     path = tmp_path / "big.csv"
     write_appointments_csv(path, 100_000)
     with write_tx(sqlite_engine) as conn:
         business_id = make_us_business(conn)
-    started = time.perf_counter()
     report = import_appointments(
         sqlite_engine, actor=owner(business_id), source=path, mapping=BENCH_MAPPING, now=NOW
     )
-    seconds = time.perf_counter() - started
     assert report.ok and report.created["appointments"] == 100_000
     assert report.created["customers"] == 10_000
-    assert seconds < 60, seconds
     assert counts(sqlite_engine)["appointments"] == 100_000
 
 
