@@ -51,6 +51,7 @@ bench: $(VENV)/.dev
 	$(PY) bench/peak_times_page_bench.py
 	$(PY) bench/retention_bench.py
 	$(PY) bench/notifications_bench.py
+	$(PY) bench/recommendations_bench.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache
