@@ -49,6 +49,21 @@ def make_app_db(url: str) -> AppDb:
     return AppDb(url, engine, business_id, users)
 
 
+def add_role_users(engine: sa.Engine, prefix: str, business_id: int = 1) -> dict[Role, SignedIn]:
+    """One signed-in user per role for an existing business (a seeded demo, say):
+    accounts "{prefix}-{role}@example.com" with PASSWORD."""
+    users = {}
+    with write_tx(engine) as conn:
+        for role in Role:
+            email = f"{prefix}-{role.value}@example.com"
+            account = create_account(
+                conn, actor=Actor.operator(business_id=business_id), email=email,
+                display_name=role.value, role=role.value, password=PASSWORD,
+            )  # fmt: skip
+            users[role] = SignedIn(account, business_id, role, email, role.value, "local")
+    return users
+
+
 def open_app(user: SignedIn | None = None, *, page: str | None = None) -> AppTest:
     """The whole app (or one page file) as `user`, not yet run."""
     at = AppTest.from_file(str(ROOT / page) if page else APP, default_timeout=TIMEOUT)

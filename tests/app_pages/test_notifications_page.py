@@ -10,9 +10,7 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from auth.roles import Actor, Role
-from auth.service import SignedIn
-from data.accounts import create_account
+from auth.roles import Role
 from data.campaigns import create_campaign_draft
 from data.db import make_engine, read_conn, write_tx
 from data.outbox import enqueue_messages, record_failed
@@ -20,7 +18,7 @@ from data.reminders import load_reminder_inputs
 from data.schema import campaigns, customers, notifications
 from notifications.manual import build_manual_key
 from scheduling.timezones import local_day_bounds, local_today
-from tests.app_pages.support import PASSWORD, AppDb, open_app
+from tests.app_pages.support import AppDb, add_role_users, open_app
 from tests.browser.support import seed_demo_database
 
 PAGE = "app_pages/notification_panel.py"
@@ -33,15 +31,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     folder = tmp_path_factory.mktemp("notifications")
     url = seed_demo_database(folder)
     engine = make_engine(url)
-    users = {}
-    with write_tx(engine) as conn:
-        for role in (Role.OWNER, Role.STAFF, Role.ANALYST):
-            email = f"notify-{role.value}@example.com"
-            account = create_account(
-                conn, actor=Actor.operator(business_id=1), email=email,
-                display_name=role.value, role=role.value, password=PASSWORD,
-            )  # fmt: skip
-            users[role] = SignedIn(account, 1, role, email, role.value, "local")
+    users = add_role_users(engine, "notify")
     yield {"url": url, "engine": engine, "users": users, "models": folder / "models"}
     engine.dispose()
 

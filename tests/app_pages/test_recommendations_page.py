@@ -17,12 +17,10 @@ from werkzeug import Response
 
 from assistant.facts import BusinessFacts
 from auth.roles import Actor, Role
-from auth.service import SignedIn
-from data.accounts import create_account
 from data.db import read_conn, write_tx
 from data.schema import ai_suggestions
 from reports.assistant_facts import build_business_facts
-from tests.app_pages.support import PASSWORD, open_app
+from tests.app_pages.support import add_role_users, open_app
 from tests.reports.test_assistant_facts import seed
 
 PAGE = "app_pages/recommendations.py"
@@ -34,15 +32,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     folder = tmp_path_factory.mktemp("recommendations")
     url = f"sqlite:///{folder / 'demo.db'}"
     engine = seed(url)
-    users = {}
-    with write_tx(engine) as conn:
-        for role in (Role.OWNER, Role.STAFF, Role.ANALYST):
-            email = f"rec-{role.value}@example.com"
-            account = create_account(
-                conn, actor=Actor.operator(business_id=1), email=email,
-                display_name=role.value, role=role.value, password=PASSWORD,
-            )  # fmt: skip
-            users[role] = SignedIn(account, 1, role, email, role.value, "local")
+    users = add_role_users(engine, "rec")
     yield {"url": url, "engine": engine, "users": users, "models": folder / "models"}
     engine.dispose()
 
