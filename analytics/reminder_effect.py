@@ -3,8 +3,14 @@ timing, against the appointments that got no reminder. Pure: DataFrames in and o
 
 Input (`data.notification_stats.load_reminder_outcomes`): one row per reminder that
 reached the provider - appointment_id, status (the appointment's status now), starts_at,
-channel, variant, sent_at - and one row with channel missing for each appointment that
-got none (the baseline).
+created_at, source, channel, variant, sent_at - and one row with channel missing for each
+appointment that got none (the baseline).
+
+The baseline is like for like: only appointments that could have had a reminder, i.e.
+booked at least BASELINE_MIN_LEAD before their start and not walk-ins. Same-day bookings
+and walk-ins get no 24 h reminder and miss far less often than bookings made weeks ahead,
+so counting them would flatter "no reminder". (Frames without created_at and source
+keep every baseline row.)
 
 Outcomes, per group (each appointment counted once per row of a table):
 - `cancellation_rate`: cancelled / appointments;
@@ -36,6 +42,8 @@ MIN_GROUP = 30
 Z_95 = 1.959963984540054
 NO_REMINDER = "no reminder"
 NO_VARIANT = "–"
+BASELINE_MIN_LEAD = pd.Timedelta(hours=24)  # the default rule's offset: could be reminded
+UNREMINDABLE_SOURCES = ("walk_in",)
 TIMING_EDGES = (3.0, 12.0, 36.0)  # hours between sending and the appointment's start
 TIMING_LABELS = ("< 3 h", "3–12 h", "12–36 h", "> 36 h")
 COUNT_COLUMNS = ("appointments", "confirmed_or_completed", "cancelled", "completed", "no_show")
@@ -55,7 +63,7 @@ class ReminderEffect:
 def summarise(outcomes: pd.DataFrame, *, min_group: int = MIN_GROUP) -> ReminderEffect:
     """The reminder effectiveness tables of `outcomes`; see the module docstring."""
     reminded = outcomes[outcomes["channel"].notna()].copy()
-    baseline = outcomes[outcomes["channel"].isna()]
+    baseline = comparable_baseline(outcomes[outcomes["channel"].isna()])
     reminded["variant"] = reminded["variant"].fillna(NO_VARIANT).astype(str)
     reminded["timing"] = build_timing(reminded["starts_at"], reminded["sent_at"])
     tables = {
@@ -65,6 +73,18 @@ def summarise(outcomes: pd.DataFrame, *, min_group: int = MIN_GROUP) -> Reminder
     }
     built = {name: _table(reminded, keys, baseline, min_group) for name, keys in tables.items()}
     return ReminderEffect(**built)
+
+
+def comparable_baseline(baseline: pd.DataFrame) -> pd.DataFrame:
+    """The unreminded appointments that could have had a reminder: booked at least
+    BASELINE_MIN_LEAD ahead, not walk-ins (all rows when those columns are absent)."""
+    keep = pd.Series(True, index=baseline.index)
+    if "created_at" in baseline.columns:
+        lead = baseline["starts_at"] - baseline["created_at"]
+        keep &= lead.notna() & (lead >= BASELINE_MIN_LEAD)
+    if "source" in baseline.columns:
+        keep &= ~baseline["source"].isin(UNREMINDABLE_SOURCES)
+    return baseline[keep]
 
 
 def build_timing(starts_at: pd.Series, sent_at: pd.Series) -> pd.Series:

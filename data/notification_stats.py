@@ -30,7 +30,8 @@ PAGE_COLUMNS = (N.c.id, N.c.created_at, N.c.channel, N.c.recipient, N.c.template
 MAX_PAGE = 1_000
 REMINDER_KIND = "reminder"
 REMINDED_STATUSES = ("sent", "delivered")  # a reminder that reached the provider
-OUTCOME_COLUMNS = ("appointment_id", "status", "starts_at", "channel", "variant", "sent_at")
+OUTCOME_COLUMNS = ("appointment_id", "status", "starts_at", "created_at", "source", "channel",
+                   "variant", "sent_at")  # fmt: skip
 
 
 def load_outbox_page(
@@ -92,7 +93,8 @@ def load_reminder_outcomes(
     now: datetime | None = None,
 ) -> pd.DataFrame:
     """The appointments that started in [since, min(until, now)) - past ones only - with
-    their current status, one row per reminder that reached the provider (template kind
+    their current status, when they were booked (created_at) and how (source), one row
+    per reminder that reached the provider (template kind
     "reminder", status sent or delivered): OUTCOME_COLUMNS, soonest first. An appointment
     without such a reminder (the baseline) has one row with channel, variant and sent_at
     missing. Times are tz-aware UTC. `now` defaults to the current time."""
@@ -112,6 +114,8 @@ def load_reminder_outcomes(
             A.id.label("appointment_id"),
             A.status,
             A.starts_at,
+            A.created_at,
+            A.source,
             N.c.channel,
             N.c.variant,
             N.c.sent_at,
@@ -122,6 +126,6 @@ def load_reminder_outcomes(
     )
     rows = [dict(row) for row in conn.execute(query).mappings()] if since < end else []
     frame = pd.DataFrame(rows, columns=list(OUTCOME_COLUMNS))
-    for column in ("starts_at", "sent_at"):
+    for column in ("starts_at", "created_at", "sent_at"):
         frame[column] = pd.to_datetime(frame[column], utc=True)
     return frame

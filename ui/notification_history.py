@@ -51,13 +51,14 @@ OUTBOX_COLUMNS = {"id": "Id", "created_at": "Created", "channel": "Channel",
 EFFECT_CAPTION = (
     "Past appointments only. Observational: reminders were not randomised against no "
     "reminder, so the baseline differs in more than the reminder (for example, customers "
-    "without SMS consent). Variants were randomised: compare them within one channel. An "
-    "appointment reminded on several channels counts once in each channel's row. No-show "
-    "rate = no-shows ÷ (completed + no-shows), with a 95 % interval. Only the latest status "
-    "is stored, so a confirmed appointment that was then attended reads as completed: "
-    "'Confirmed or completed' is not a pure confirmation rate; cancellation and no-show "
-    f"are the outcomes to compare. Groups under {MIN_GROUP} appointments are too few to "
-    "compare."
+    "without SMS consent). The baseline holds only appointments booked at least 24 h ahead "
+    "and not walk-ins, the ones a reminder could have reached. Variants were randomised: "
+    "compare them within one channel. An appointment reminded on several channels counts "
+    "once in each channel's row. No-show rate = no-shows ÷ (completed + no-shows), with a "
+    "95 % interval. Only the latest status is stored, so a confirmed appointment that was "
+    "then attended reads as completed: 'Confirmed or completed' is not a pure confirmation "
+    "rate; cancellation and no-show are the outcomes to compare. Groups under "
+    f"{MIN_GROUP} appointments are too few to compare."
 )
 
 

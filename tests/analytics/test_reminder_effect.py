@@ -129,3 +129,19 @@ def test_no_appointments_gives_only_an_empty_baseline() -> None:
     for table in (effect.by_variant, effect.by_channel, effect.by_timing):
         assert len(table) == 1 and table["appointments"].tolist() == [0]
         assert table["too_few"].tolist() == [True] and table["no_show_rate"].isna().all()
+
+
+def test_the_baseline_keeps_only_appointments_a_reminder_could_have_reached() -> None:
+    outcomes = frame([(1, "no_show", "sms", "A", 24.0), (2, "no_show", None, None, None),
+                      (3, "completed", None, None, None), (4, "completed", None, None, None),
+                      (5, "completed", None, None, None)])  # fmt: skip
+    booked = {1: 240, 2: 72, 3: 2, 4: 200, 5: 48}  # hours between booking and the start
+    outcomes["created_at"] = [
+        START - timedelta(hours=booked[i]) for i in outcomes["appointment_id"]
+    ]
+    outcomes["source"] = ["online", "phone", "phone", "walk_in", "staff"]
+    base = row(summarise(outcomes).by_channel, channel=NO_REMINDER)
+    # 3 was booked 2 h ahead and 4 walked in: neither could get a 24 h reminder
+    assert base["appointments"] == 2 and base["no_show_rate"] == pytest.approx(0.5)
+    without = summarise(outcomes.drop(columns=["created_at", "source"]))
+    assert row(without.by_channel, channel=NO_REMINDER)["appointments"] == 4
