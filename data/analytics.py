@@ -275,17 +275,23 @@ def load_start_profile(
     Few rows (starts sit on a grid), and exact enough to spread booked time over hours."""
     actor.require(Permission.VIEW_ANALYTICS)
     lo, hi = period_bounds(filters, tz)
-    clock = LocalClock.over(conn.dialect.name, tz, lo, hi)
+    query = start_profile_select(conn.dialect.name, tz, lo, hi)
+    return _frame(conn, _scoped(query, actor, filters, lo, hi))
+
+
+def start_profile_select(dialect: str, tz: str, lo: datetime, hi: datetime) -> sa.Select:
+    """The start-profile query (see load_start_profile), not yet scoped: the caller adds
+    the business, the period [lo, hi) and any filters, and checks the permission."""
+    clock = LocalClock.over(dialect, tz, lo, hi)
     dow, hour, minute = clock.dow_hour_minute(A.starts_at)
-    duration = sa.func.round(minutes_between(conn.dialect.name, A.starts_at, A.ends_at))
+    duration = sa.func.round(minutes_between(dialect, A.starts_at, A.ends_at))
     columns = (dow.label("dow"), hour.label("hour"), minute.label("minute"))
     length = sa.cast(duration, sa.Integer).label("minutes")
-    query = (
+    return (
         sa.select(*columns, length, sa.func.count().label("bookings"))
         .where(NOT_CANCELLED)
         .group_by(*columns, length)
     )
-    return _frame(conn, _scoped(query, actor, filters, lo, hi))
 
 
 def load_cohort_counts(

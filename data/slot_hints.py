@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 from analytics.breakdowns import build_heatmap
 from analytics.capacity import compute_capacity
 from auth.roles import Actor, Permission
+from data.analytics import start_profile_select
 from data.booking_queries import (
     build_service_spec,
     load_booking_policy,
@@ -28,7 +29,6 @@ from data.booking_queries import (
 )
 from data.business import NotFound
 from data.schema import appointments, customers
-from data.sql_time import LocalClock, minutes_between
 from data.types import utcnow
 from scheduling.availability import Slot, find_free_slots
 from scheduling.slot_ranking import build_idle_map
@@ -94,21 +94,10 @@ def _load_booked_profile(
     conn: Connection, *, actor: Actor, tz: str, start: datetime, end: datetime
 ) -> pd.DataFrame:
     """Not-cancelled bookings starting in [start, end) by local start and length: dow
-    (0 = Sunday), hour, minute, minutes, bookings (analytics.breakdowns' profile)."""
-    clock = LocalClock.over(conn.dialect.name, tz, start, end)
-    dow, hour, minute = clock.dow_hour_minute(A.starts_at)
-    duration = sa.func.round(minutes_between(conn.dialect.name, A.starts_at, A.ends_at))
-    keys = (dow.label("dow"), hour.label("hour"), minute.label("minute"))
-    length = sa.cast(duration, sa.Integer).label("minutes")
-    query = (
-        sa.select(*keys, length, sa.func.count().label("bookings"))
-        .where(
-            A.business_id == actor.business_id,
-            A.status != "cancelled",
-            A.starts_at >= start,
-            A.starts_at < end,
-        )
-        .group_by(*keys, length)
+    (0 = Sunday), hour, minute, minutes, bookings (analytics.breakdowns' profile). The
+    Overview's query, scoped here: its loader needs VIEW_ANALYTICS, which staff lack."""
+    query = start_profile_select(conn.dialect.name, tz, start, end).where(
+        A.business_id == actor.business_id, A.starts_at >= start, A.starts_at < end
     )
     result = conn.execute(query)
     return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
