@@ -19,12 +19,13 @@ from data.types import utcnow
 from notifications.manual import build_manual_rows, build_send_id, plan_manual_messages
 from notifications.planning import UPCOMING_STATUSES, BusinessContext, Skipped
 from notifications.senders import CHANNEL_LABELS
-from notifications.templates import TemplateProblem, build_variables, render_template
+from notifications.templates import build_variables
 from scheduling.timezones import local_day_bounds, local_today
 from ui import notifications_data as nd
 from ui.campaign_panel import WINDOW_KEY, SendContext, render_campaign_send
 from ui.notification_history import render_history
-from ui.send_widgets import describe, progress_bar, render_before_sending, render_rendered
+from ui.send_widgets import describe, progress_bar, render_before_sending
+from ui.send_widgets import render_preview as show_preview
 from ui.session import (
     after_write,
     current_business,
@@ -89,13 +90,7 @@ def render_preview(inputs: ReminderInputs, template: dict[str, Any], channel: st
     first = inputs.appointments[0]
     customer = inputs.customers.get(first["customer_id"], {})
     variables = build_variables({**first, "first_name": customer.get("first_name")}, BUSINESS)
-    subject = template["subject"] if channel == "email" else None
-    try:
-        rendered = render_template(template["body"], variables, subject=subject)
-    except TemplateProblem as exc:
-        st.error(f"This template cannot be rendered: {exc}")
-        return
-    render_rendered(rendered, channel, caption="the first appointment")
+    show_preview(template, variables, channel, caption="the first appointment")
 
 
 def build_send(

@@ -21,9 +21,10 @@ from notifications.campaign_send import (
 )
 from notifications.planning import BusinessContext, QuietHours
 from notifications.senders import CHANNEL_LABELS, Senders
-from notifications.templates import TemplateProblem, build_variables, render_template
+from notifications.templates import build_variables
 from ui import campaign_data as cd
-from ui.send_widgets import describe, progress_bar, render_before_sending, render_rendered
+from ui.send_widgets import describe, progress_bar, render_before_sending
+from ui.send_widgets import render_preview as show_preview
 from ui.session import after_write
 
 SPLIT = "split"  # the variant choice that splits the audience between every active variant
@@ -111,15 +112,10 @@ def render_preview(
     """Each variant rendered for the first customer who will receive it (or a sample)."""
     first_name = (customer or {}).get("first_name")
     variables = build_variables({"first_name": first_name}, ctx.business)
+    who = "the first recipient" if customer else "no recipient: a sample name"
     for template in templates:
-        subject = template["subject"] if channel == "email" else None
-        try:
-            rendered = render_template(template["body"], variables, subject=subject)
-        except TemplateProblem as exc:
-            st.error(f"Variant {template['variant']} cannot be rendered: {exc}")
-            continue
-        who = "the first recipient" if customer else "no recipient: a sample name"
-        render_rendered(rendered, channel, caption=f"variant {template['variant']}, {who}")
+        caption = f"variant {template['variant']}, {who}"
+        show_preview(template, variables, channel, caption=caption)
 
 
 def render_send(

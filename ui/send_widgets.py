@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -14,7 +15,7 @@ import streamlit as st
 from notifications.dispatcher import DispatchReport
 from notifications.planning import QuietHours
 from notifications.sms import count_segments
-from notifications.templates import Rendered
+from notifications.templates import TemplateProblem, render_template
 from ui.notifications_data import Progress
 
 
@@ -33,8 +34,17 @@ def render_before_sending(
         st.dataframe(pd.DataFrame(counted, columns=["Reason", "Skipped"]), hide_index=True)
 
 
-def render_rendered(rendered: Rendered, channel: str, *, caption: str) -> None:
-    """A rendered message under a bold caption, with the SMS segment count for SMS."""
+def render_preview(
+    template: dict[str, Any], variables: dict[str, str], channel: str, *, caption: str
+) -> None:
+    """`template` rendered with `variables` under a bold caption, with the SMS segment
+    count for SMS; a template that cannot be rendered is an error on the page."""
+    subject = template["subject"] if channel == "email" else None
+    try:
+        rendered = render_template(template["body"], variables, subject=subject)
+    except TemplateProblem as exc:
+        st.error(f"This template cannot be rendered ({caption}): {exc}")
+        return
     st.markdown(f"**Preview** ({caption})")
     if rendered.subject is not None:
         st.text(f"Subject: {rendered.subject}")
